@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE signing_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE consents;
+DROP TABLE clients;
+DROP TABLE passkeys;
+DROP TABLE password_credentials;
+DROP TABLE citizen_profiles;
+DROP TABLE citizens;
