@@ -60,9 +60,8 @@ impl MasterKey {
     /// [`CryptoError::InvalidMasterKey`] saying whether the encoding or the length
     /// is wrong; the input itself is never echoed.
     pub fn from_base64url(text: &str) -> Result<Self, CryptoError> {
-        let mut bytes = b64::decode(text.trim()).ok_or(CryptoError::InvalidMasterKey(
-            "not base64url without padding",
-        ))?;
+        let mut bytes =
+            b64::decode(text.trim()).ok_or(CryptoError::InvalidMasterKey("not base64url without padding"))?;
         let key = <[u8; MASTER_KEY_BYTES]>::try_from(bytes.as_slice())
             .map_err(|_| CryptoError::InvalidMasterKey("must decode to exactly 32 bytes"));
         wipe(&mut bytes);
@@ -93,14 +92,8 @@ impl MasterKey {
     pub fn cipher(&self, purpose: Purpose) -> Result<Cipher, CryptoError> {
         let prk = Salt::new(HKDF_SHA256, HKDF_SALT).extract(&self.0);
         let info = [purpose.label().as_bytes()];
-        let okm = prk
-            .expand(&info, &AES_256_GCM)
-            .map_err(|_| CryptoError::KeyDerivation)?;
-        Ok(Cipher {
-            purpose,
-            key: LessSafeKey::new(UnboundKey::from(okm)),
-            rng: SystemRandom::new(),
-        })
+        let okm = prk.expand(&info, &AES_256_GCM).map_err(|_| CryptoError::KeyDerivation)?;
+        Ok(Cipher { purpose, key: LessSafeKey::new(UnboundKey::from(okm)), rng: SystemRandom::new() })
     }
 }
 
@@ -137,9 +130,7 @@ pub struct Cipher {
 
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cipher")
-            .field("purpose", &self.purpose)
-            .finish_non_exhaustive()
+        f.debug_struct("Cipher").field("purpose", &self.purpose).finish_non_exhaustive()
     }
 }
 
@@ -170,11 +161,8 @@ impl Cipher {
         out.push(VERSION_1);
         out.extend_from_slice(&nonce);
         let mut in_out = plaintext.to_vec();
-        let sealed = self.key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad),
-            &mut in_out,
-        );
+        let sealed =
+            self.key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut in_out);
         if sealed.is_err() {
             wipe(&mut in_out);
             return Err(CryptoError::Encrypt);
@@ -201,11 +189,8 @@ impl Cipher {
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Decrypt)?;
         let mut in_out = ciphertext.to_vec();
-        let plaintext_len = self
-            .key
-            .open_in_place(nonce, Aad::from(aad), &mut in_out)
-            .map_err(|_| CryptoError::Decrypt)?
-            .len();
+        let plaintext_len =
+            self.key.open_in_place(nonce, Aad::from(aad), &mut in_out).map_err(|_| CryptoError::Decrypt)?.len();
         in_out.truncate(plaintext_len);
         Ok(in_out)
     }
@@ -250,10 +235,7 @@ mod tests {
             bad[i] ^= 0x01;
             let result = cipher.open(&bad, b"kid-1");
             if i == 0 {
-                assert!(matches!(
-                    result,
-                    Err(CryptoError::UnsupportedCiphertextVersion(0))
-                ));
+                assert!(matches!(result, Err(CryptoError::UnsupportedCiphertextVersion(0))));
             } else {
                 assert!(matches!(result, Err(CryptoError::Decrypt)), "byte {i}");
             }
@@ -269,10 +251,7 @@ mod tests {
         }
         let mut longer = sealed.clone();
         longer.push(0);
-        assert!(matches!(
-            cipher.open(&longer, b""),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(cipher.open(&longer, b""), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -280,40 +259,21 @@ mod tests {
         let cipher = key().cipher(Purpose::SigningKey).unwrap();
         let mut sealed = cipher.seal(b"secret", b"").unwrap();
         sealed[0] = 2;
-        assert!(matches!(
-            cipher.open(&sealed, b""),
-            Err(CryptoError::UnsupportedCiphertextVersion(2))
-        ));
+        assert!(matches!(cipher.open(&sealed, b""), Err(CryptoError::UnsupportedCiphertextVersion(2))));
     }
 
     #[test]
     fn wrong_aad_fails() {
         let cipher = key().cipher(Purpose::PersonalData).unwrap();
         let sealed = cipher.seal(b"A123456(7)", b"citizen:1").unwrap();
-        assert!(matches!(
-            cipher.open(&sealed, b"citizen:2"),
-            Err(CryptoError::Decrypt)
-        ));
-        assert!(matches!(
-            cipher.open(&sealed, b""),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(cipher.open(&sealed, b"citizen:2"), Err(CryptoError::Decrypt)));
+        assert!(matches!(cipher.open(&sealed, b""), Err(CryptoError::Decrypt)));
     }
 
     #[test]
     fn wrong_key_fails() {
-        let sealed = key()
-            .cipher(Purpose::PersonalData)
-            .unwrap()
-            .seal(b"x", b"")
-            .unwrap();
-        assert!(matches!(
-            key()
-                .cipher(Purpose::PersonalData)
-                .unwrap()
-                .open(&sealed, b""),
-            Err(CryptoError::Decrypt)
-        ));
+        let sealed = key().cipher(Purpose::PersonalData).unwrap().seal(b"x", b"").unwrap();
+        assert!(matches!(key().cipher(Purpose::PersonalData).unwrap().open(&sealed, b""), Err(CryptoError::Decrypt)));
     }
 
     #[test]
@@ -322,10 +282,7 @@ mod tests {
         let signing = master.cipher(Purpose::SigningKey).unwrap();
         let personal = master.cipher(Purpose::PersonalData).unwrap();
         let sealed = signing.seal(b"x", b"").unwrap();
-        assert!(matches!(
-            personal.open(&sealed, b""),
-            Err(CryptoError::Decrypt)
-        ));
+        assert!(matches!(personal.open(&sealed, b""), Err(CryptoError::Decrypt)));
         assert_eq!(signing.open(&sealed, b"").unwrap(), b"x");
         assert_ne!(Purpose::SigningKey.label(), Purpose::PersonalData.label());
     }
@@ -333,14 +290,9 @@ mod tests {
     #[test]
     fn same_master_key_derives_same_subkey() {
         let bytes = [7u8; 32];
-        let sealed = MasterKey::from_bytes(bytes)
-            .cipher(Purpose::SigningKey)
-            .unwrap()
-            .seal(b"persisted", b"row")
-            .unwrap();
-        let reloaded = MasterKey::from_bytes(bytes)
-            .cipher(Purpose::SigningKey)
-            .unwrap();
+        let sealed =
+            MasterKey::from_bytes(bytes).cipher(Purpose::SigningKey).unwrap().seal(b"persisted", b"row").unwrap();
+        let reloaded = MasterKey::from_bytes(bytes).cipher(Purpose::SigningKey).unwrap();
         assert_eq!(reloaded.open(&sealed, b"row").unwrap(), b"persisted");
     }
 
@@ -357,22 +309,15 @@ mod tests {
         for bad in [&short[..], &long[..], ""] {
             assert!(matches!(
                 MasterKey::from_base64url(bad),
-                Err(CryptoError::InvalidMasterKey(
-                    "must decode to exactly 32 bytes"
-                ))
+                Err(CryptoError::InvalidMasterKey("must decode to exactly 32 bytes"))
             ));
         }
         let padded = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, [1u8; 32]);
-        let standard = base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD_NO_PAD,
-            [0xffu8; 32],
-        );
+        let standard = base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, [0xffu8; 32]);
         for bad in [&padded[..], &standard[..], "not base64!"] {
             assert!(matches!(
                 MasterKey::from_base64url(bad),
-                Err(CryptoError::InvalidMasterKey(
-                    "not base64url without padding"
-                ))
+                Err(CryptoError::InvalidMasterKey("not base64url without padding"))
             ));
         }
     }

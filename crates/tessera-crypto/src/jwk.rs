@@ -6,8 +6,7 @@
 
 use ring::digest::{SHA256, digest};
 use ring::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
-    UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use serde_json::{Value, json};
 
@@ -30,10 +29,7 @@ impl PublicKey {
     /// Builds an RSA key from ring's big-endian components, dropping any leading
     /// zero bytes (JWA requires the minimal encoding).
     pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Self {
-        Self::Rsa {
-            n: strip_leading_zeros(n).to_vec(),
-            e: strip_leading_zeros(e).to_vec(),
-        }
+        Self::Rsa { n: strip_leading_zeros(n).to_vec(), e: strip_leading_zeros(e).to_vec() }
     }
 
     /// Builds a P-256 key from its SEC 1 uncompressed encoding `0x04 || x || y`.
@@ -41,10 +37,7 @@ impl PublicKey {
         match point {
             [0x04, rest @ ..] if rest.len() == 64 => {
                 let (x, y) = rest.split_at(32);
-                Some(Self::P256 {
-                    x: x.try_into().ok()?,
-                    y: y.try_into().ok()?,
-                })
+                Some(Self::P256 { x: x.try_into().ok()?, y: y.try_into().ok()? })
             }
             _ => None,
         }
@@ -53,24 +46,15 @@ impl PublicKey {
     /// Reads the public members of a JWK. Unknown members are ignored, so a
     /// private JWK is accepted too, but only its public part is used.
     pub(crate) fn from_jwk(jwk: &Value) -> Result<Self, CryptoError> {
-        let jwk = jwk
-            .as_object()
-            .ok_or(CryptoError::InvalidJwk("not a JSON object"))?;
+        let jwk = jwk.as_object().ok_or(CryptoError::InvalidJwk("not a JSON object"))?;
         let member = |name: &'static str| -> Result<&str, CryptoError> {
-            jwk.get(name)
-                .and_then(Value::as_str)
-                .ok_or(CryptoError::InvalidJwk("missing or non-string member"))
+            jwk.get(name).and_then(Value::as_str).ok_or(CryptoError::InvalidJwk("missing or non-string member"))
         };
         let bytes = |name: &'static str| -> Result<Vec<u8>, CryptoError> {
-            b64::decode(member(name)?).ok_or(CryptoError::InvalidJwk(
-                "member is not base64url without padding",
-            ))
+            b64::decode(member(name)?).ok_or(CryptoError::InvalidJwk("member is not base64url without padding"))
         };
         let fixed = |name: &'static str| -> Result<[u8; 32], CryptoError> {
-            bytes(name)?
-                .as_slice()
-                .try_into()
-                .map_err(|_| CryptoError::InvalidJwk("coordinate is not 32 bytes"))
+            bytes(name)?.as_slice().try_into().map_err(|_| CryptoError::InvalidJwk("coordinate is not 32 bytes"))
         };
         match member("kty")? {
             "RSA" => {
@@ -80,10 +64,7 @@ impl PublicKey {
                 }
                 Ok(Self::Rsa { n, e })
             }
-            "EC" if member("crv")? == "P-256" => Ok(Self::P256 {
-                x: fixed("x")?,
-                y: fixed("y")?,
-            }),
+            "EC" if member("crv")? == "P-256" => Ok(Self::P256 { x: fixed("x")?, y: fixed("y")? }),
             "OKP" if member("crv")? == "Ed25519" => Ok(Self::Ed25519 { x: fixed("x")? }),
             "EC" | "OKP" => Err(CryptoError::InvalidJwk("unsupported curve")),
             _ => Err(CryptoError::InvalidJwk("unsupported key type")),
@@ -104,20 +85,11 @@ impl PublicKey {
     /// escaping can arise and the string is built directly.
     pub(crate) fn thumbprint_input(&self) -> String {
         match self {
-            Self::Rsa { n, e } => format!(
-                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-                b64::encode(e),
-                b64::encode(n)
-            ),
-            Self::P256 { x, y } => format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-                b64::encode(x),
-                b64::encode(y)
-            ),
-            Self::Ed25519 { x } => format!(
-                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-                b64::encode(x)
-            ),
+            Self::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64::encode(e), b64::encode(n)),
+            Self::P256 { x, y } => {
+                format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, b64::encode(x), b64::encode(y))
+            }
+            Self::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64::encode(x)),
         }
     }
 
@@ -151,11 +123,9 @@ impl PublicKey {
     /// SHA-256 with a fixed 64-byte `r || s`, or Ed25519).
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         let result = match self {
-            Self::Rsa { n, e } => RsaPublicKeyComponents { n, e }.verify(
-                &RSA_PKCS1_2048_8192_SHA256,
-                message,
-                signature,
-            ),
+            Self::Rsa { n, e } => {
+                RsaPublicKeyComponents { n, e }.verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
+            }
             Self::P256 { x, y } => {
                 let mut point = [0u8; 65];
                 point[0] = 0x04;
@@ -196,38 +166,24 @@ mod tests {
 
     #[test]
     fn rfc7638_rsa_example() {
-        let jwk =
-            json!({"kty": "RSA", "n": RFC7638_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"});
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        let jwk = json!({"kty": "RSA", "n": RFC7638_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"});
+        assert_eq!(jwk_thumbprint(&jwk).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
         let key = PublicKey::from_jwk(&jwk).unwrap();
-        assert_eq!(
-            key.thumbprint_input(),
-            format!(r#"{{"e":"AQAB","kty":"RSA","n":"{RFC7638_N}"}}"#)
-        );
+        assert_eq!(key.thumbprint_input(), format!(r#"{{"e":"AQAB","kty":"RSA","n":"{RFC7638_N}"}}"#));
     }
 
     #[test]
     fn rfc8037_ed25519_example() {
         // RFC 8037 appendix A.2 public key and A.3 thumbprint.
         let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
-        assert_eq!(
-            jwk_thumbprint(&jwk).unwrap(),
-            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
-        );
+        assert_eq!(jwk_thumbprint(&jwk).unwrap(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     }
 
     #[test]
     fn other_members_do_not_change_the_thumbprint() {
         let plain = json!({"kty": "RSA", "n": RFC7638_N, "e": "AQAB"});
-        let decorated =
-            json!({"e": "AQAB", "use": "sig", "n": RFC7638_N, "kty": "RSA", "kid": "x"});
-        assert_eq!(
-            jwk_thumbprint(&plain).unwrap(),
-            jwk_thumbprint(&decorated).unwrap()
-        );
+        let decorated = json!({"e": "AQAB", "use": "sig", "n": RFC7638_N, "kty": "RSA", "kid": "x"});
+        assert_eq!(jwk_thumbprint(&plain).unwrap(), jwk_thumbprint(&decorated).unwrap());
     }
 
     #[test]
@@ -244,23 +200,14 @@ mod tests {
             json!({"kty": "OKP", "crv": "X25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}),
             json!({"kty": "OKP", "crv": "Ed25519", "x": 5}),
         ] {
-            assert!(
-                matches!(jwk_thumbprint(&bad), Err(CryptoError::InvalidJwk(_))),
-                "{bad}"
-            );
+            assert!(matches!(jwk_thumbprint(&bad), Err(CryptoError::InvalidJwk(_))), "{bad}");
         }
     }
 
     #[test]
     fn leading_zeros_are_stripped() {
         let key = PublicKey::rsa(&[0, 0, 1, 2], &[0, 1, 0, 1]);
-        assert_eq!(
-            key,
-            PublicKey::Rsa {
-                n: vec![1, 2],
-                e: vec![1, 0, 1]
-            }
-        );
+        assert_eq!(key, PublicKey::Rsa { n: vec![1, 2], e: vec![1, 0, 1] });
     }
 
     #[test]

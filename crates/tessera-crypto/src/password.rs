@@ -9,9 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use argon2::password_hash::{
-    self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
-};
+use argon2::password_hash::{self, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -41,9 +39,7 @@ pub struct PasswordHasher {
 
 impl fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordHasher")
-            .field("max_concurrent", &self.max_concurrent)
-            .finish_non_exhaustive()
+        f.debug_struct("PasswordHasher").field("max_concurrent", &self.max_concurrent).finish_non_exhaustive()
     }
 }
 
@@ -64,11 +60,7 @@ impl PasswordHasher {
         }
         let unknowable = WipeOnDrop(random_bytes::<32>()?.to_vec());
         let dummy_phc = hash_blocking(&unknowable.0, &random_bytes::<SALT_BYTES>()?)?;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(max_concurrent)),
-            max_concurrent,
-            dummy_phc: dummy_phc.into(),
-        })
+        Ok(Self { permits: Arc::new(Semaphore::new(max_concurrent)), max_concurrent, dummy_phc: dummy_phc.into() })
     }
 
     /// Hashes `password` with a fresh random salt and returns the PHC string
@@ -117,8 +109,7 @@ impl PasswordHasher {
         check_length(password)?;
         let password = WipeOnDrop(password.as_bytes().to_vec());
         let phc = Arc::clone(&self.dummy_phc);
-        self.run(move || verify_blocking(&password.0, &phc).map(|_| ()))
-            .await
+        self.run(move || verify_blocking(&password.0, &phc).map(|_| ())).await
     }
 
     /// Whether a stored hash was made with anything other than the current
@@ -148,10 +139,7 @@ impl PasswordHasher {
         T: Send + 'static,
         F: FnOnce() -> Result<T, CryptoError> + Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| CryptoError::BlockingTask)?;
+        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| CryptoError::BlockingTask)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
@@ -166,9 +154,7 @@ fn check_length(password: &str) -> Result<(), CryptoError> {
         return Err(CryptoError::PasswordEmpty);
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(CryptoError::PasswordTooLong {
-            max: MAX_PASSWORD_BYTES,
-        });
+        return Err(CryptoError::PasswordTooLong { max: MAX_PASSWORD_BYTES });
     }
     Ok(())
 }
@@ -218,10 +204,7 @@ mod tests {
     #[tokio::test]
     async fn hash_is_phc_with_expected_params() {
         let phc = hasher().hash("correct horse battery staple").await.unwrap();
-        assert!(
-            phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "unexpected PHC prefix: {phc}"
-        );
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "unexpected PHC prefix: {phc}");
         assert!(!PasswordHasher::needs_rehash(&phc).unwrap());
     }
 
@@ -256,10 +239,7 @@ mod tests {
             "$argon2id$v=19$m=abc,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
         ] {
             let result = h.verify("pw", bad).await;
-            assert!(
-                matches!(result, Err(CryptoError::MalformedPasswordHash)),
-                "{bad:?} gave {result:?}"
-            );
+            assert!(matches!(result, Err(CryptoError::MalformedPasswordHash)), "{bad:?} gave {result:?}");
         }
         assert!(PasswordHasher::needs_rehash("garbage").is_err());
     }
@@ -270,33 +250,13 @@ mod tests {
         let phc = h.hash("pw").await.unwrap();
         let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
         assert!(matches!(h.hash("").await, Err(CryptoError::PasswordEmpty)));
-        assert!(matches!(
-            h.hash(&long).await,
-            Err(CryptoError::PasswordTooLong {
-                max: MAX_PASSWORD_BYTES
-            })
-        ));
-        assert!(matches!(
-            h.verify("", &phc).await,
-            Err(CryptoError::PasswordEmpty)
-        ));
-        assert!(matches!(
-            h.verify(&long, &phc).await,
-            Err(CryptoError::PasswordTooLong { .. })
-        ));
-        assert!(matches!(
-            h.verify_dummy("").await,
-            Err(CryptoError::PasswordEmpty)
-        ));
-        assert!(matches!(
-            h.verify_dummy(&long).await,
-            Err(CryptoError::PasswordTooLong { .. })
-        ));
+        assert!(matches!(h.hash(&long).await, Err(CryptoError::PasswordTooLong { max: MAX_PASSWORD_BYTES })));
+        assert!(matches!(h.verify("", &phc).await, Err(CryptoError::PasswordEmpty)));
+        assert!(matches!(h.verify(&long, &phc).await, Err(CryptoError::PasswordTooLong { .. })));
+        assert!(matches!(h.verify_dummy("").await, Err(CryptoError::PasswordEmpty)));
+        assert!(matches!(h.verify_dummy(&long).await, Err(CryptoError::PasswordTooLong { .. })));
         // The bound counts bytes, not characters: 342 three-byte characters is too long.
-        assert!(matches!(
-            h.hash(&"香".repeat(342)).await,
-            Err(CryptoError::PasswordTooLong { .. })
-        ));
+        assert!(matches!(h.hash(&"香".repeat(342)).await, Err(CryptoError::PasswordTooLong { .. })));
         let max = "x".repeat(MAX_PASSWORD_BYTES);
         let phc = h.hash(&max).await.unwrap();
         assert!(h.verify(&max, &phc).await.unwrap());
@@ -314,10 +274,7 @@ mod tests {
 
     #[test]
     fn zero_bound_is_rejected() {
-        assert!(matches!(
-            PasswordHasher::new(0),
-            Err(CryptoError::InvalidConcurrencyBound)
-        ));
+        assert!(matches!(PasswordHasher::new(0), Err(CryptoError::InvalidConcurrencyBound)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,11 +304,7 @@ mod tests {
 
     #[tokio::test]
     async fn old_parameters_verify_and_need_rehash() {
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8 * 1024, 1, 1, None).unwrap(),
-        );
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
         let phc = weak.hash_password(b"legacy", &salt).unwrap().to_string();
         assert!(PasswordHasher::needs_rehash(&phc).unwrap());

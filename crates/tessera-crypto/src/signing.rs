@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use ring::rand::{SecureRandom as _, SystemRandom};
 use ring::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
-    RsaKeyPair, RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair,
+    RsaPublicKeyComponents,
 };
 use rsa::pkcs8::EncodePrivateKey as _;
 use rsa::rand_core::{CryptoRng, RngCore};
@@ -98,10 +98,7 @@ pub struct SigningKeyPair {
 
 impl fmt::Debug for SigningKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKeyPair")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKeyPair").field("alg", &self.alg).field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -119,16 +116,13 @@ impl SigningKeyPair {
         let rng = SystemRandom::new();
         let der = match alg {
             SigningAlg::Rs256 => generate_rsa_pkcs8()?,
-            SigningAlg::Es256 => {
-                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                    .map_err(|_| CryptoError::KeyGeneration(alg))?
-                    .as_ref()
-                    .to_vec()
-            }
-            SigningAlg::EdDsa => Ed25519KeyPair::generate_pkcs8(&rng)
+            SigningAlg::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                 .map_err(|_| CryptoError::KeyGeneration(alg))?
                 .as_ref()
                 .to_vec(),
+            SigningAlg::EdDsa => {
+                Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| CryptoError::KeyGeneration(alg))?.as_ref().to_vec()
+            }
         };
         Self::from_owned_pkcs8(alg, WipeOnDrop(der))
     }
@@ -148,10 +142,7 @@ impl SigningKeyPair {
 
     fn from_owned_pkcs8(alg: SigningAlg, der: WipeOnDrop) -> Result<Self, CryptoError> {
         let rng = SystemRandom::new();
-        let rejected = |e: ring::error::KeyRejected| CryptoError::KeyRejected {
-            alg,
-            reason: e.to_string(),
-        };
+        let rejected = |e: ring::error::KeyRejected| CryptoError::KeyRejected { alg, reason: e.to_string() };
         let (key, public) = match alg {
             SigningAlg::Rs256 => {
                 let pair = RsaKeyPair::from_pkcs8(&der.0).map_err(rejected)?;
@@ -160,36 +151,24 @@ impl SigningKeyPair {
                 (RingKey::Rsa(pair), public)
             }
             SigningAlg::Es256 => {
-                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der.0, &rng)
-                    .map_err(rejected)?;
-                let public = PublicKey::p256_uncompressed(pair.public_key().as_ref()).ok_or(
-                    CryptoError::KeyRejected {
-                        alg,
-                        reason: "unexpected public key encoding".to_owned(),
-                    },
-                )?;
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der.0, &rng).map_err(rejected)?;
+                let public = PublicKey::p256_uncompressed(pair.public_key().as_ref())
+                    .ok_or(CryptoError::KeyRejected { alg, reason: "unexpected public key encoding".to_owned() })?;
                 (RingKey::Ecdsa(pair), public)
             }
             SigningAlg::EdDsa => {
                 let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der.0).map_err(rejected)?;
-                let x = pair.public_key().as_ref().try_into().map_err(|_| {
-                    CryptoError::KeyRejected {
-                        alg,
-                        reason: "unexpected public key length".to_owned(),
-                    }
-                })?;
+                let x = pair
+                    .public_key()
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| CryptoError::KeyRejected { alg, reason: "unexpected public key length".to_owned() })?;
                 (RingKey::Ed25519(pair), PublicKey::Ed25519 { x })
             }
         };
         let kid = public.thumbprint();
-        Ok(Self {
-            alg,
-            key,
-            pkcs8: der,
-            public,
-            kid,
-            rng,
-        })
+        Ok(Self { alg, key, pkcs8: der, public, kid, rng })
     }
 
     /// The private key as PKCS#8 DER. **Secret**: encrypt it with the
@@ -232,8 +211,7 @@ impl SigningKeyPair {
         match &self.key {
             RingKey::Rsa(pair) => {
                 let mut signature = vec![0u8; pair.public().modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
-                    .map_err(|_| CryptoError::Signing)?;
+                pair.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature).map_err(|_| CryptoError::Signing)?;
                 Ok(signature)
             }
             RingKey::Ecdsa(pair) => pair
@@ -251,11 +229,7 @@ impl SigningKeyPair {
     /// # Errors
     /// [`CryptoError::Serialization`] if `payload` cannot be serialised to JSON;
     /// [`CryptoError::Signing`] if signing fails.
-    pub fn sign_jws<T: Serialize + ?Sized>(
-        &self,
-        typ: Option<&str>,
-        payload: &T,
-    ) -> Result<String, CryptoError> {
+    pub fn sign_jws<T: Serialize + ?Sized>(&self, typ: Option<&str>, payload: &T) -> Result<String, CryptoError> {
         let mut header = serde_json::Map::new();
         header.insert("alg".to_owned(), self.alg.as_str().into());
         header.insert("kid".to_owned(), self.kid.clone().into());
@@ -335,10 +309,7 @@ pub fn verify_jws(jwk: &Value, jws: &str) -> Result<Value, CryptoError> {
     }
     let kid = match jwk.get("kid") {
         None => None,
-        Some(kid) => Some(
-            kid.as_str()
-                .ok_or(CryptoError::InvalidJwk("kid is not a string"))?,
-        ),
+        Some(kid) => Some(kid.as_str().ok_or(CryptoError::InvalidJwk("kid is not a string"))?),
     };
     verify_with(&key, kid, jws)
 }
@@ -347,14 +318,9 @@ fn verify_with(key: &PublicKey, key_kid: Option<&str>, jws: &str) -> Result<Valu
     let (header_b64, payload_b64, signature_b64) = split_jws(jws)?;
     let header = decode_header(header_b64)?;
     if header.contains_key("crit") {
-        return Err(CryptoError::MalformedJws(
-            "crit header parameters are not supported",
-        ));
+        return Err(CryptoError::MalformedJws("crit header parameters are not supported"));
     }
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .ok_or(CryptoError::MalformedJws("header has no string alg"))?;
+    let alg = header.get("alg").and_then(Value::as_str).ok_or(CryptoError::MalformedJws("header has no string alg"))?;
     if alg.parse::<SigningAlg>()? != key.alg() {
         return Err(CryptoError::KeyMismatch);
     }
@@ -367,14 +333,11 @@ fn verify_with(key: &PublicKey, key_kid: Option<&str>, jws: &str) -> Result<Valu
         }
         _ => {}
     }
-    let signature = b64::decode(signature_b64)
-        .ok_or(CryptoError::MalformedJws("signature is not base64url"))?;
-    let (signing_input, _) = jws.rsplit_once('.').ok_or(CryptoError::MalformedJws(
-        "expected three dot-separated parts",
-    ))?;
+    let signature = b64::decode(signature_b64).ok_or(CryptoError::MalformedJws("signature is not base64url"))?;
+    let (signing_input, _) =
+        jws.rsplit_once('.').ok_or(CryptoError::MalformedJws("expected three dot-separated parts"))?;
     key.verify(signing_input.as_bytes(), &signature)?;
-    let payload =
-        b64::decode(payload_b64).ok_or(CryptoError::MalformedJws("payload is not base64url"))?;
+    let payload = b64::decode(payload_b64).ok_or(CryptoError::MalformedJws("payload is not base64url"))?;
     serde_json::from_slice(&payload).map_err(|_| CryptoError::MalformedJws("payload is not JSON"))
 }
 
@@ -382,15 +345,12 @@ fn split_jws(jws: &str) -> Result<(&str, &str, &str), CryptoError> {
     let mut parts = jws.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(header), Some(payload), Some(signature), None) => Ok((header, payload, signature)),
-        _ => Err(CryptoError::MalformedJws(
-            "expected three dot-separated parts",
-        )),
+        _ => Err(CryptoError::MalformedJws("expected three dot-separated parts")),
     }
 }
 
 fn decode_header(header_b64: &str) -> Result<serde_json::Map<String, Value>, CryptoError> {
-    let bytes =
-        b64::decode(header_b64).ok_or(CryptoError::MalformedJws("header is not base64url"))?;
+    let bytes = b64::decode(header_b64).ok_or(CryptoError::MalformedJws("header is not base64url"))?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(header)) => Ok(header),
         _ => Err(CryptoError::MalformedJws("header is not a JSON object")),
@@ -399,18 +359,12 @@ fn decode_header(header_b64: &str) -> Result<serde_json::Map<String, Value>, Cry
 
 /// Generates an RSA-2048 key with the `rsa` crate and exports it as PKCS#8 DER.
 fn generate_rsa_pkcs8() -> Result<Vec<u8>, CryptoError> {
-    let mut rng = RingRng {
-        inner: SystemRandom::new(),
-        failed: false,
-    };
-    let key = rsa::RsaPrivateKey::new(&mut rng, RSA_BITS)
-        .map_err(|_| CryptoError::KeyGeneration(SigningAlg::Rs256))?;
+    let mut rng = RingRng { inner: SystemRandom::new(), failed: false };
+    let key = rsa::RsaPrivateKey::new(&mut rng, RSA_BITS).map_err(|_| CryptoError::KeyGeneration(SigningAlg::Rs256))?;
     if rng.failed {
         return Err(CryptoError::Rng);
     }
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|_| CryptoError::KeyGeneration(SigningAlg::Rs256))?;
+    let der = key.to_pkcs8_der().map_err(|_| CryptoError::KeyGeneration(SigningAlg::Rs256))?;
     Ok(der.as_bytes().to_vec())
 }
 

@@ -51,16 +51,8 @@ fn alg_names_roundtrip() {
         assert_eq!(json, json!(alg.as_str()));
         assert_eq!(serde_json::from_value::<SigningAlg>(json).unwrap(), alg);
     }
-    for bad in [
-        "none", "None", "rs256", "HS256", "RS384", "PS256", "ES384", "EDDSA", "",
-    ] {
-        assert!(
-            matches!(
-                bad.parse::<SigningAlg>(),
-                Err(CryptoError::UnsupportedAlgorithm)
-            ),
-            "{bad}"
-        );
+    for bad in ["none", "None", "rs256", "HS256", "RS384", "PS256", "ES384", "EDDSA", ""] {
+        assert!(matches!(bad.parse::<SigningAlg>(), Err(CryptoError::UnsupportedAlgorithm)), "{bad}");
     }
 }
 
@@ -70,22 +62,11 @@ fn sign_and_verify_roundtrip_each_alg() {
         let key = key(alg);
         assert_eq!(key.alg(), alg);
         let jws = key.sign_jws(None, &claims()).unwrap();
-        assert_eq!(
-            verify_jws(&key.public_jwk(), &jws).unwrap(),
-            claims(),
-            "{alg}"
-        );
+        assert_eq!(verify_jws(&key.public_jwk(), &jws).unwrap(), claims(), "{alg}");
         assert_eq!(key.verify_jws(&jws).unwrap(), claims());
 
         let header = jws_header_unverified(&jws).unwrap();
-        assert_eq!(
-            header,
-            JwsHeader {
-                alg: alg.as_str().to_owned(),
-                kid: Some(key.kid().to_owned()),
-                typ: None,
-            }
-        );
+        assert_eq!(header, JwsHeader { alg: alg.as_str().to_owned(), kid: Some(key.kid().to_owned()), typ: None });
     }
 }
 
@@ -95,10 +76,7 @@ fn typ_goes_into_the_header() {
     let jws = key.sign_jws(Some("at+jwt"), &claims()).unwrap();
     let (header, _, _) = split_jws(&jws).unwrap();
     let header: Value = serde_json::from_slice(&b64::decode(header).unwrap()).unwrap();
-    assert_eq!(
-        header,
-        json!({"alg": "ES256", "kid": key.kid(), "typ": "at+jwt"})
-    );
+    assert_eq!(header, json!({"alg": "ES256", "kid": key.kid(), "typ": "at+jwt"}));
     assert_eq!(key.verify_jws(&jws).unwrap(), claims());
 }
 
@@ -119,24 +97,15 @@ fn tampered_payload_or_signature_fails() {
         let mut other = claims();
         other["sub"] = json!("abd");
         let swapped = replace_part(&jws, 1, &b64::encode(serde_json::to_vec(&other).unwrap()));
-        assert!(
-            matches!(verify_jws(&jwk, &swapped), Err(CryptoError::BadSignature)),
-            "{alg} payload"
-        );
+        assert!(matches!(verify_jws(&jwk, &swapped), Err(CryptoError::BadSignature)), "{alg} payload");
 
         let (_, _, signature) = split_jws(&jws).unwrap();
         let mut signature = b64::decode(signature).unwrap();
         signature[10] ^= 1;
         let flipped = replace_part(&jws, 2, &b64::encode(&signature));
-        assert!(
-            matches!(verify_jws(&jwk, &flipped), Err(CryptoError::BadSignature)),
-            "{alg} signature"
-        );
+        assert!(matches!(verify_jws(&jwk, &flipped), Err(CryptoError::BadSignature)), "{alg} signature");
         let empty = replace_part(&jws, 2, "");
-        assert!(matches!(
-            verify_jws(&jwk, &empty),
-            Err(CryptoError::BadSignature)
-        ));
+        assert!(matches!(verify_jws(&jwk, &empty), Err(CryptoError::BadSignature)));
     }
 }
 
@@ -164,20 +133,13 @@ fn distinct_keys_have_distinct_kids_and_do_not_cross_verify() {
         assert_ne!(first.kid(), second.kid(), "{alg}");
         let jws = second.sign_jws(None, &claims()).unwrap();
         // With the kid in the JWK, the mismatch is caught before the signature.
-        assert!(matches!(
-            verify_jws(&first.public_jwk(), &jws),
-            Err(CryptoError::KeyMismatch)
-        ));
+        assert!(matches!(verify_jws(&first.public_jwk(), &jws), Err(CryptoError::KeyMismatch)));
         // Without it, the signature itself fails.
         let mut anonymous = first.public_jwk();
         anonymous.as_object_mut().unwrap().remove("kid");
-        assert!(matches!(
-            verify_jws(&anonymous, &jws),
-            Err(CryptoError::BadSignature)
-        ));
+        assert!(matches!(verify_jws(&anonymous, &jws), Err(CryptoError::BadSignature)));
     }
-    let kids: std::collections::HashSet<&str> =
-        SigningAlg::ALL.iter().map(|&alg| key(alg).kid()).collect();
+    let kids: std::collections::HashSet<&str> = SigningAlg::ALL.iter().map(|&alg| key(alg).kid()).collect();
     assert_eq!(kids.len(), 3);
 }
 
@@ -185,10 +147,7 @@ fn distinct_keys_have_distinct_kids_and_do_not_cross_verify() {
 fn public_jwk_has_only_public_members() {
     let expected: [(SigningAlg, &[&str]); 3] = [
         (SigningAlg::Rs256, &["alg", "e", "kid", "kty", "n", "use"]),
-        (
-            SigningAlg::Es256,
-            &["alg", "crv", "kid", "kty", "use", "x", "y"],
-        ),
+        (SigningAlg::Es256, &["alg", "crv", "kid", "kty", "use", "x", "y"]),
         (SigningAlg::EdDsa, &["alg", "crv", "kid", "kty", "use", "x"]),
     ];
     for (alg, members) in expected {
@@ -223,13 +182,7 @@ fn alg_none_and_other_algs_are_refused() {
         let header = b64::encode(serde_json::to_vec(&json!({"alg": alg})).unwrap());
         for signature in ["", "c2lnbmF0dXJl"] {
             let jws = format!("{header}.{payload}.{signature}");
-            assert!(
-                matches!(
-                    verify_jws(&jwk, &jws),
-                    Err(CryptoError::UnsupportedAlgorithm)
-                ),
-                "{alg}"
-            );
+            assert!(matches!(verify_jws(&jwk, &jws), Err(CryptoError::UnsupportedAlgorithm)), "{alg}");
         }
     }
 }
@@ -239,40 +192,24 @@ fn header_alg_must_match_the_key() {
     // An ES256 key signs a JWS that claims EdDSA: refused before verification.
     let es = key(SigningAlg::Es256);
     let forged = forge(es, &json!({"alg": "EdDSA", "kid": es.kid()}), &claims());
-    assert!(matches!(
-        verify_jws(&es.public_jwk(), &forged),
-        Err(CryptoError::KeyMismatch)
-    ));
+    assert!(matches!(verify_jws(&es.public_jwk(), &forged), Err(CryptoError::KeyMismatch)));
     // The genuine header is accepted (the forge helper itself is sound).
     let genuine = forge(es, &json!({"alg": "ES256"}), &claims());
     assert_eq!(verify_jws(&es.public_jwk(), &genuine).unwrap(), claims());
     // A JWK whose own alg disagrees with its key type is refused.
     let mut lying = es.public_jwk();
     lying["alg"] = json!("RS256");
-    assert!(matches!(
-        verify_jws(&lying, &genuine),
-        Err(CryptoError::InvalidJwk(_))
-    ));
+    assert!(matches!(verify_jws(&lying, &genuine), Err(CryptoError::InvalidJwk(_))));
     let mut encryption = es.public_jwk();
     encryption["use"] = json!("enc");
-    assert!(matches!(
-        verify_jws(&encryption, &genuine),
-        Err(CryptoError::InvalidJwk(_))
-    ));
+    assert!(matches!(verify_jws(&encryption, &genuine), Err(CryptoError::InvalidJwk(_))));
 }
 
 #[test]
 fn crit_header_is_refused() {
     let ed = key(SigningAlg::EdDsa);
-    let jws = forge(
-        ed,
-        &json!({"alg": "EdDSA", "crit": ["exp"], "exp": 1}),
-        &claims(),
-    );
-    assert!(matches!(
-        verify_jws(&ed.public_jwk(), &jws),
-        Err(CryptoError::MalformedJws(_))
-    ));
+    let jws = forge(ed, &json!({"alg": "EdDSA", "crit": ["exp"], "exp": 1}), &claims());
+    assert!(matches!(verify_jws(&ed.public_jwk(), &jws), Err(CryptoError::MalformedJws(_))));
 }
 
 #[test]
@@ -293,10 +230,7 @@ fn malformed_jws_is_refused() {
         format!("{header}.{payload}.{signature}="),
         format!("{header}.{payload}.+/"),
     ] {
-        assert!(
-            matches!(verify_jws(&jwk, &bad), Err(CryptoError::MalformedJws(_))),
-            "{bad}"
-        );
+        assert!(matches!(verify_jws(&jwk, &bad), Err(CryptoError::MalformedJws(_))), "{bad}");
     }
     // A validly signed payload that is not JSON.
     let raw = format!("{header}.{}", b64::encode(b"not json"));

@@ -18,9 +18,7 @@ pub const TOKEN_CHARS: usize = 43;
 /// [`CryptoError::Rng`] if the operating system cannot provide randomness.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| CryptoError::Rng)?;
+    SystemRandom::new().fill(&mut bytes).map_err(|_| CryptoError::Rng)?;
     Ok(bytes)
 }
 
@@ -79,9 +77,7 @@ mod tests {
             let token = random_token().unwrap();
             assert_eq!(token.len(), TOKEN_CHARS);
             assert!(
-                token
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+                token.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
                 "unexpected character in {token}"
             );
             assert_eq!(b64::decode(&token).unwrap().len(), TOKEN_BYTES);
@@ -107,9 +103,8 @@ mod tests {
     fn digest_matches_sha256_known_vector() {
         // FIPS 180-2, appendix B.1: SHA-256("abc").
         let expected = [
-            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
-            0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
-            0xf2, 0x00, 0x15, 0xad,
+            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03,
+            0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
         ];
         assert_eq!(token_digest("abc"), expected);
         assert_ne!(token_digest("abd"), expected);

@@ -63,26 +63,13 @@ impl AuditKind {
         if s.is_empty() || s.len() > 64 {
             return Err(DomainError::invalid(WHAT, "must be 1 to 64 characters"));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-        {
-            return Err(DomainError::invalid(
-                WHAT,
-                "may contain only a-z, 0-9, '_' and '.'",
-            ));
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') {
+            return Err(DomainError::invalid(WHAT, "may contain only a-z, 0-9, '_' and '.'"));
         }
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) || s.split('.').any(str::is_empty) {
-            return Err(DomainError::invalid(
-                WHAT,
-                "must be dot-separated names starting with a letter",
-            ));
+            return Err(DomainError::invalid(WHAT, "must be dot-separated names starting with a letter"));
         }
-        Ok(Self::KNOWN
-            .iter()
-            .find(|k| k.as_str() == s)
-            .cloned()
-            .unwrap_or_else(|| Self(Cow::Owned(s.to_owned()))))
+        Ok(Self::KNOWN.iter().find(|k| k.as_str() == s).cloned().unwrap_or_else(|| Self(Cow::Owned(s.to_owned()))))
     }
 
     /// The kind name.
@@ -156,10 +143,7 @@ mod tests {
         for k in AuditKind::KNOWN {
             assert_eq!(&AuditKind::parse(k.as_str()).unwrap(), k);
         }
-        assert_eq!(
-            AuditKind::parse("key.rotated").unwrap(),
-            AuditKind::KEY_ROTATED
-        );
+        assert_eq!(AuditKind::parse("key.rotated").unwrap(), AuditKind::KEY_ROTATED);
     }
 
     #[test]
@@ -199,9 +183,6 @@ mod tests {
     #[test]
     fn new_event_is_a_success_with_empty_detail() {
         let e = AuditEvent::new(AuditKind::SIGNOUT, UnixTime::from_secs(3));
-        assert_eq!(
-            (e.outcome, e.detail.as_str(), e.id),
-            (Outcome::Success, "{}", None)
-        );
+        assert_eq!((e.outcome, e.detail.as_str(), e.id), (Outcome::Success, "{}", None));
     }
 }

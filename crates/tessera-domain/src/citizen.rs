@@ -79,10 +79,7 @@ pub struct Profile {
 impl Profile {
     /// A profile with only the English name; everything else absent, unverified, undisclosed.
     pub fn new(name_en: impl Into<String>) -> Self {
-        Self {
-            name_en: name_en.into(),
-            ..Self::default()
-        }
+        Self { name_en: name_en.into(), ..Self::default() }
     }
 }
 
@@ -99,10 +96,7 @@ impl fmt::Debug for Profile {
             .field("email_verified", &self.email_verified)
             .field("phone", &present(self.phone.is_some()))
             .field("phone_verified", &self.phone_verified)
-            .field(
-                "residential_address",
-                &present(self.residential_address.is_some()),
-            )
+            .field("residential_address", &present(self.residential_address.is_some()))
             .field("postal_address", &present(self.postal_address.is_some()))
             .field("hkid_sealed", &present(self.hkid_sealed.is_some()))
             .finish()

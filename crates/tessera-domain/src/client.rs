@@ -56,18 +56,11 @@ mod tests {
 
     #[test]
     fn auth_methods_use_the_oidc_names() {
-        assert_eq!(
-            TokenEndpointAuthMethod::ClientSecretBasic.as_str(),
-            "client_secret_basic"
-        );
+        assert_eq!(TokenEndpointAuthMethod::ClientSecretBasic.as_str(), "client_secret_basic");
         for m in TokenEndpointAuthMethod::ALL {
             assert_eq!(m.as_str().parse::<TokenEndpointAuthMethod>().unwrap(), *m);
         }
-        assert!(
-            "private_key_jwt"
-                .parse::<TokenEndpointAuthMethod>()
-                .is_err()
-        );
+        assert!("private_key_jwt".parse::<TokenEndpointAuthMethod>().is_err());
         assert!("None".parse::<TokenEndpointAuthMethod>().is_err());
     }
 
@@ -77,9 +70,6 @@ mod tests {
             assert_eq!(s.to_string().parse::<SubjectType>().unwrap(), *s);
         }
         let err = "secret".parse::<SubjectType>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid subject type: not one of the known values"
-        );
+        assert_eq!(err.to_string(), "invalid subject type: not one of the known values");
     }
 }

@@ -39,9 +39,7 @@ fn is_token_char(c: char) -> bool {
 }
 
 /// An OAuth client identifier: 1 to 64 characters of `[A-Za-z0-9_-]`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
@@ -56,10 +54,7 @@ impl ClientId {
             return Err(DomainError::invalid(WHAT, "must be 1 to 64 characters"));
         }
         if !s.chars().all(is_token_char) {
-            return Err(DomainError::invalid(
-                WHAT,
-                "may contain only A-Z, a-z, 0-9, '-' and '_'",
-            ));
+            return Err(DomainError::invalid(WHAT, "may contain only A-Z, a-z, 0-9, '-' and '_'"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -72,9 +67,7 @@ impl ClientId {
 
 /// A JSON Web Key identifier (`kid`): 1 to 128 characters of `[A-Za-z0-9._-]`, so it is safe
 /// in a JOSE header, a URL and a log line.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Kid(String);
 
@@ -89,10 +82,7 @@ impl Kid {
             return Err(DomainError::invalid(WHAT, "must be 1 to 128 characters"));
         }
         if !s.chars().all(|c| is_token_char(c) || c == '.') {
-            return Err(DomainError::invalid(
-                WHAT,
-                "may contain only A-Z, a-z, 0-9, '.', '-' and '_'",
-            ));
+            return Err(DomainError::invalid(WHAT, "may contain only A-Z, a-z, 0-9, '.', '-' and '_'"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -155,12 +145,7 @@ mod tests {
 
     #[test]
     fn uuid_ids_reject_garbage() {
-        for bad in [
-            "",
-            "not-a-uuid",
-            "1234",
-            "00000000-0000-0000-0000-00000000000g",
-        ] {
+        for bad in ["", "not-a-uuid", "1234", "00000000-0000-0000-0000-00000000000g"] {
             let err = ConsentId::parse(bad).unwrap_err();
             assert_eq!(err.what, "consent id");
         }
@@ -188,16 +173,7 @@ mod tests {
 
     #[test]
     fn client_id_rejects_other_characters_and_lengths() {
-        for bad in [
-            "",
-            &"x".repeat(65),
-            "has space",
-            "dot.ted",
-            "slash/",
-            "ümlaut",
-            " lead",
-            "a\n",
-        ] {
+        for bad in ["", &"x".repeat(65), "has space", "dot.ted", "slash/", "ümlaut", " lead", "a\n"] {
             let err = ClientId::parse(bad).unwrap_err();
             assert_eq!(err.what, "client id", "{bad:?}");
         }

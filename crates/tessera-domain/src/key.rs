@@ -38,10 +38,7 @@ impl fmt::Debug for SigningKeyRecord {
             .field("kid", &self.kid)
             .field("alg", &self.alg)
             .field("state", &self.state)
-            .field(
-                "private_key_sealed",
-                &format_args!("<{} bytes>", self.private_key_sealed.len()),
-            )
+            .field("private_key_sealed", &format_args!("<{} bytes>", self.private_key_sealed.len()))
             .field("public_jwk", &self.public_jwk)
             .field("created_at", &self.created_at)
             .field("activated_at", &self.activated_at)

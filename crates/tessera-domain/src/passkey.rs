@@ -14,10 +14,7 @@ impl CredentialId {
     /// Accepts the raw credential id bytes if their length is 1 to 1023.
     pub fn new(bytes: Vec<u8>) -> Result<Self, DomainError> {
         if bytes.is_empty() || bytes.len() > Self::MAX_LEN {
-            return Err(DomainError::invalid(
-                "credential id",
-                "must be 1 to 1023 bytes",
-            ));
+            return Err(DomainError::invalid("credential id", "must be 1 to 1023 bytes"));
         }
         Ok(Self(bytes))
     }
@@ -74,10 +71,7 @@ mod tests {
     #[test]
     fn credential_id_length_is_bounded() {
         assert_eq!(CredentialId::new(vec![7]).unwrap().as_bytes(), &[7]);
-        assert_eq!(
-            CredentialId::new(vec![0; 1023]).unwrap().into_bytes().len(),
-            1023
-        );
+        assert_eq!(CredentialId::new(vec![0; 1023]).unwrap().into_bytes().len(), 1023);
         let err = CredentialId::new(vec![0; 1024]).unwrap_err();
         assert_eq!(err.what, "credential id");
         assert!(CredentialId::new(Vec::new()).is_err());

@@ -11,9 +11,7 @@ use crate::macros::string_enum;
 
 /// A sign-in name: trimmed, lower-cased, 3 to 64 characters of `[a-z0-9._-]`, starting with a
 /// letter or a digit. Two usernames that differ only in case are the same username.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
@@ -25,20 +23,11 @@ impl Username {
         if !(3..=64).contains(&s.len()) {
             return Err(DomainError::invalid(WHAT, "must be 3 to 64 characters"));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        {
-            return Err(DomainError::invalid(
-                WHAT,
-                "may contain only a-z, 0-9, '.', '_' and '-'",
-            ));
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+            return Err(DomainError::invalid(WHAT, "may contain only a-z, 0-9, '.', '_' and '-'"));
         }
         if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(DomainError::invalid(
-                WHAT,
-                "must start with a letter or a digit",
-            ));
+            return Err(DomainError::invalid(WHAT, "must start with a letter or a digit"));
         }
         Ok(Self(s))
     }
@@ -75,16 +64,10 @@ impl Email {
             return Err(DomainError::invalid(WHAT, "must contain exactly one '@'"));
         }
         if local.is_empty() || local.len() > 64 {
-            return Err(DomainError::invalid(
-                WHAT,
-                "the part before '@' must be 1 to 64 characters",
-            ));
+            return Err(DomainError::invalid(WHAT, "the part before '@' must be 1 to 64 characters"));
         }
         if domain.is_empty() || domain.split('.').any(str::is_empty) {
-            return Err(DomainError::invalid(
-                WHAT,
-                "the domain must be non-empty labels separated by dots",
-            ));
+            return Err(DomainError::invalid(WHAT, "the domain must be non-empty labels separated by dots"));
         }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
@@ -107,16 +90,10 @@ impl Phone {
         const WHAT: &str = "phone number";
         let s = s.trim();
         let Some(digits) = s.strip_prefix('+') else {
-            return Err(DomainError::invalid(
-                WHAT,
-                "must start with '+' and the country code",
-            ));
+            return Err(DomainError::invalid(WHAT, "must start with '+' and the country code"));
         };
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(DomainError::invalid(
-                WHAT,
-                "may contain only digits after '+'",
-            ));
+            return Err(DomainError::invalid(WHAT, "may contain only digits after '+'"));
         }
         if !(8..=15).contains(&digits.len()) {
             return Err(DomainError::invalid(WHAT, "must have 8 to 15 digits"));
@@ -132,9 +109,7 @@ impl Phone {
 
 /// A calendar date of birth, `YYYY-MM-DD` (the OIDC `birthdate` form), with a four-digit year
 /// from 1000 and a day that exists in that month (leap years included).
-#[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Birthdate {
     year: u16,
@@ -150,17 +125,11 @@ impl Birthdate {
         let shape_ok = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shape_ok {
             return Err(DomainError::invalid(WHAT, "must be YYYY-MM-DD"));
         }
-        let num = |range: std::ops::Range<usize>| {
-            b[range]
-                .iter()
-                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
-        };
+        let num = |range: std::ops::Range<usize>| b[range].iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
         let two = |range| u8::try_from(num(range)).unwrap_or(0);
         Self::from_parts(num(0..4), two(5..7), two(8..10))
     }
@@ -171,8 +140,7 @@ impl Birthdate {
         if !(1000..=9999).contains(&year) {
             return Err(DomainError::invalid(WHAT, "year must have four digits"));
         }
-        let leap =
-            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -181,10 +149,7 @@ impl Birthdate {
             _ => return Err(DomainError::invalid(WHAT, "month must be 01 to 12")),
         };
         if day == 0 || day > days_in_month {
-            return Err(DomainError::invalid(
-                WHAT,
-                "day does not exist in that month",
-            ));
+            return Err(DomainError::invalid(WHAT, "day does not exist in that month"));
         }
         Ok(Self { year, month, day })
     }
@@ -300,18 +265,8 @@ mod tests {
 
     #[test]
     fn username_is_trimmed_and_lower_cased() {
-        assert_eq!(
-            Username::parse("  Alice.Chan ").unwrap().as_str(),
-            "alice.chan"
-        );
-        for good in [
-            "abc",
-            "a_b",
-            "0day",
-            "chan-tai-man",
-            "x.y.z",
-            &"a".repeat(64),
-        ] {
+        assert_eq!(Username::parse("  Alice.Chan ").unwrap().as_str(), "alice.chan");
+        for good in ["abc", "a_b", "0day", "chan-tai-man", "x.y.z", &"a".repeat(64)] {
             assert!(Username::parse(good).is_ok(), "{good:?}");
         }
     }
@@ -325,10 +280,7 @@ mod tests {
             ("has space", "may contain only a-z, 0-9, '.', '_' and '-'"),
             ("tai@man", "may contain only a-z, 0-9, '.', '_' and '-'"),
             ("陳大文", "may contain only a-z, 0-9, '.', '_' and '-'"),
-            (
-                "\u{212A}elvin",
-                "may contain only a-z, 0-9, '.', '_' and '-'",
-            ),
+            ("\u{212A}elvin", "may contain only a-z, 0-9, '.', '_' and '-'"),
             (".dot", "must start with a letter or a digit"),
             ("-dash", "must start with a letter or a digit"),
             ("_under", "must start with a letter or a digit"),
@@ -382,10 +334,7 @@ mod tests {
 
     #[test]
     fn phone_accepts_international_form() {
-        assert_eq!(
-            Phone::parse(" +85291234567 ").unwrap().as_str(),
-            "+85291234567"
-        );
+        assert_eq!(Phone::parse(" +85291234567 ").unwrap().as_str(), "+85291234567");
         assert!(Phone::parse("+12345678").is_ok());
         assert!(Phone::parse(&format!("+{}", "1".repeat(15))).is_ok());
     }
@@ -406,10 +355,7 @@ mod tests {
             let err = Phone::parse(bad).unwrap_err();
             assert_eq!(err.what, "phone number", "{bad:?}");
         }
-        assert_eq!(
-            format!("{:?}", Phone::parse("+85291234567").unwrap()),
-            "Phone(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Phone::parse("+85291234567").unwrap()), "Phone(<redacted>)");
     }
 
     #[test]
@@ -445,10 +391,7 @@ mod tests {
             let err = Birthdate::parse(bad).unwrap_err();
             assert_eq!(err.what, "birthdate", "{bad:?}");
         }
-        assert_eq!(
-            format!("{:?}", Birthdate::parse("1990-01-01").unwrap()),
-            "Birthdate(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Birthdate::parse("1990-01-01").unwrap()), "Birthdate(<redacted>)");
     }
 
     #[test]
@@ -468,9 +411,6 @@ mod tests {
         assert!(serde_json::from_str::<Email>("\"nope\"").is_err());
         let d: Birthdate = serde_json::from_str("\"1990-05-06\"").unwrap();
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"1990-05-06\"");
-        assert_eq!(
-            serde_json::to_string(&Gender::Female).unwrap(),
-            "\"female\""
-        );
+        assert_eq!(serde_json::to_string(&Gender::Female).unwrap(), "\"female\"");
     }
 }

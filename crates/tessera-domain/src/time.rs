@@ -5,9 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A point in time, in whole seconds since the Unix epoch (UTC). This is the stored form.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct UnixTime(i64);
 
@@ -56,9 +54,8 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     /// The system time in whole seconds; a clock set before 1970 reads as the epoch.
     fn now(&self) -> UnixTime {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let secs =
+            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         UnixTime(secs)
     }
 }
@@ -80,11 +77,7 @@ impl FixedClock {
 
     /// Moves the clock forward by `secs` seconds (back if negative).
     pub fn advance(&self, secs: i64) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
-                Some(t.saturating_add(secs))
-            });
+        let _ = self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| Some(t.saturating_add(secs)));
     }
 }
 
@@ -103,10 +96,7 @@ mod tests {
         let t = UnixTime::from_secs(100);
         assert_eq!(t.plus_secs(20).as_secs(), 120);
         assert_eq!(t.plus_secs(-200).as_secs(), -100);
-        assert_eq!(
-            UnixTime::from_secs(i64::MAX).plus_secs(1).as_secs(),
-            i64::MAX
-        );
+        assert_eq!(UnixTime::from_secs(i64::MAX).plus_secs(1).as_secs(), i64::MAX);
         assert_eq!(t.plus_secs(30).secs_since(t), 30);
         assert!(t < t.plus_secs(1));
         assert_eq!(t.to_string(), "100");
@@ -129,10 +119,7 @@ mod tests {
 
     #[test]
     fn clocks_are_object_safe() {
-        let clocks: Vec<Box<dyn Clock>> = vec![
-            Box::new(SystemClock),
-            Box::new(FixedClock::new(UnixTime::EPOCH)),
-        ];
+        let clocks: Vec<Box<dyn Clock>> = vec![Box::new(SystemClock), Box::new(FixedClock::new(UnixTime::EPOCH))];
         assert_eq!(clocks[1].now(), UnixTime::EPOCH);
     }
 }

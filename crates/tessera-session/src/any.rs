@@ -74,12 +74,7 @@ impl SessionStore for AnySessionStore {
         delegate!(self, s => s.put(key, value, ttl))
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, SessionError> {
+    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, SessionError> {
         delegate!(self, s => s.put_if_absent(key, value, ttl))
     }
 
@@ -99,12 +94,7 @@ impl SessionStore for AnySessionStore {
         delegate!(self, s => s.touch(key, ttl))
     }
 
-    async fn index_add(
-        &self,
-        index: &str,
-        member: &str,
-        ttl: Duration,
-    ) -> Result<(), SessionError> {
+    async fn index_add(&self, index: &str, member: &str, ttl: Duration) -> Result<(), SessionError> {
         delegate!(self, s => s.index_add(index, member, ttl))
     }
 

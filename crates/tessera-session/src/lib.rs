@@ -55,12 +55,7 @@ pub const MAX_TTL: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 ///   effect, so callers must fail closed.
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores `value` under `key` for `ttl`, replacing any previous value and expiry.
-    fn put(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> impl Future<Output = Result<(), SessionError>> + Send;
+    fn put(&self, key: &str, value: &[u8], ttl: Duration) -> impl Future<Output = Result<(), SessionError>> + Send;
 
     /// Stores `value` under `key` for `ttl` only if `key` holds no live value (SET NX).
     /// Returns `true` if it was stored, `false` if a live value was already there (which is
@@ -78,19 +73,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Atomically reads and deletes the live value under `key` (GETDEL). Of any number of
     /// concurrent takes of one key, exactly one gets the value; the others get `None`. This
     /// is what makes authorization codes and ceremony state single-use.
-    fn take(&self, key: &str)
-    -> impl Future<Output = Result<Option<Vec<u8>>, SessionError>> + Send;
+    fn take(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, SessionError>> + Send;
 
     /// Deletes `key`. Returns `true` if a live value was deleted.
     fn delete(&self, key: &str) -> impl Future<Output = Result<bool, SessionError>> + Send;
 
     /// Sets the expiry of a live `key` to `now + ttl` (it may shorten it). Returns `false`
     /// if the key is absent or expired, in which case nothing is stored.
-    fn touch(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, SessionError>> + Send;
+    fn touch(&self, key: &str, ttl: Duration) -> impl Future<Output = Result<bool, SessionError>> + Send;
 
     /// Adds `member` to the set `index` (e.g. a user's session ids), expiring at
     /// `now + ttl`. Re-adding a member sets its expiry to `now + ttl`. Members expire one by
@@ -103,34 +93,20 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), SessionError>> + Send;
 
     /// The live members of `index`, sorted (byte-wise ascending). Empty if there is none.
-    fn index_list(
-        &self,
-        index: &str,
-    ) -> impl Future<Output = Result<Vec<String>, SessionError>> + Send;
+    fn index_list(&self, index: &str) -> impl Future<Output = Result<Vec<String>, SessionError>> + Send;
 
     /// Removes `member` from `index`. Returns `true` if it was a live member.
-    fn index_remove(
-        &self,
-        index: &str,
-        member: &str,
-    ) -> impl Future<Output = Result<bool, SessionError>> + Send;
+    fn index_remove(&self, index: &str, member: &str) -> impl Future<Output = Result<bool, SessionError>> + Send;
 
     /// Atomically deletes the whole `index` and returns its live members, sorted. Of
     /// concurrent calls, each member is returned by exactly one ("sign out everywhere").
-    fn index_take_all(
-        &self,
-        index: &str,
-    ) -> impl Future<Output = Result<Vec<String>, SessionError>> + Send;
+    fn index_take_all(&self, index: &str) -> impl Future<Output = Result<Vec<String>, SessionError>> + Send;
 
     /// Increments the counter at `key` and returns the new value (1 for a new counter).
     /// A new counter expires `ttl` after its creation; later increments do NOT extend it
     /// (a fixed window, for rate limits and lockouts). Fails with
     /// [`NotACounter`](SessionError::NotACounter) if `key` holds a non-counter value.
-    fn incr(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<u64, SessionError>> + Send;
+    fn incr(&self, key: &str, ttl: Duration) -> impl Future<Output = Result<u64, SessionError>> + Send;
 
     /// Checks that the backend answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), SessionError>> + Send;
@@ -142,11 +118,7 @@ pub(crate) fn ttl_millis(ttl: Duration) -> Result<u64, SessionError> {
         return Err(SessionError::InvalidTtl(ttl));
     }
     let whole = ttl.as_millis();
-    let ms = if ttl.subsec_nanos().is_multiple_of(1_000_000) {
-        whole
-    } else {
-        whole + 1
-    };
+    let ms = if ttl.subsec_nanos().is_multiple_of(1_000_000) { whole } else { whole + 1 };
     // MAX_TTL is about 3.2e10 ms, far below u64::MAX.
     u64::try_from(ms).map_err(|_| SessionError::InvalidTtl(ttl))
 }
@@ -157,20 +129,14 @@ mod tests {
 
     #[test]
     fn ttl_bounds_and_rounding() {
-        assert_eq!(
-            ttl_millis(Duration::ZERO),
-            Err(SessionError::InvalidTtl(Duration::ZERO))
-        );
+        assert_eq!(ttl_millis(Duration::ZERO), Err(SessionError::InvalidTtl(Duration::ZERO)));
         assert_eq!(ttl_millis(Duration::from_nanos(1)), Ok(1));
         assert_eq!(ttl_millis(Duration::from_millis(1)), Ok(1));
         assert_eq!(ttl_millis(Duration::from_micros(1500)), Ok(2));
         assert_eq!(ttl_millis(Duration::from_secs(2)), Ok(2000));
         assert_eq!(ttl_millis(MAX_TTL), Ok(366 * 24 * 60 * 60 * 1000));
         let too_long = MAX_TTL + Duration::from_millis(1);
-        assert_eq!(
-            ttl_millis(too_long),
-            Err(SessionError::InvalidTtl(too_long))
-        );
+        assert_eq!(ttl_millis(too_long), Err(SessionError::InvalidTtl(too_long)));
         assert!(ttl_millis(Duration::MAX).is_err());
     }
 }

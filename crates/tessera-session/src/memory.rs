@@ -119,8 +119,7 @@ impl std::fmt::Debug for State {
 
 fn expiry(now: Instant, ttl: Duration) -> Result<Instant, SessionError> {
     let ms = ttl_millis(ttl)?;
-    now.checked_add(Duration::from_millis(ms))
-        .ok_or(SessionError::InvalidTtl(ttl))
+    now.checked_add(Duration::from_millis(ms)).ok_or(SessionError::InvalidTtl(ttl))
 }
 
 impl State {
@@ -179,10 +178,7 @@ impl State {
                 return Ok(());
             }
         }
-        tracing::warn!(
-            max_entries = self.max_entries,
-            "memory session store is full"
-        );
+        tracing::warn!(max_entries = self.max_entries, "memory session store is full");
         Err(SessionError::Full)
     }
 
@@ -191,43 +187,24 @@ impl State {
     }
 
     /// Stores `value` under `key`, reserving room if `key` is new.
-    fn insert(
-        &mut self,
-        key: &str,
-        value: Vec<u8>,
-        expires_at: Instant,
-        now: Instant,
-    ) -> Result<(), SessionError> {
+    fn insert(&mut self, key: &str, value: Vec<u8>, expires_at: Instant, now: Instant) -> Result<(), SessionError> {
         if let Some(entry) = self.entries.get_mut(key) {
             *entry = Entry { value, expires_at };
         } else {
             self.reserve(1, now)?;
-            self.entries
-                .insert(key.to_owned(), Entry { value, expires_at });
+            self.entries.insert(key.to_owned(), Entry { value, expires_at });
         }
         self.note_expiry(expires_at);
         Ok(())
     }
 
-    fn put(
-        &mut self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-        now: Instant,
-    ) -> Result<(), SessionError> {
+    fn put(&mut self, key: &str, value: &[u8], ttl: Duration, now: Instant) -> Result<(), SessionError> {
         let expires_at = expiry(now, ttl)?;
         self.on_write(now);
         self.insert(key, value.to_vec(), expires_at, now)
     }
 
-    fn put_if_absent(
-        &mut self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-        now: Instant,
-    ) -> Result<bool, SessionError> {
+    fn put_if_absent(&mut self, key: &str, value: &[u8], ttl: Duration, now: Instant) -> Result<bool, SessionError> {
         let expires_at = expiry(now, ttl)?;
         self.on_write(now);
         if self.live(key, now).is_some() {
@@ -249,10 +226,7 @@ impl State {
     }
 
     fn take(&mut self, key: &str, now: Instant) -> Option<Vec<u8>> {
-        self.entries
-            .remove(key)
-            .filter(|e| e.expires_at > now)
-            .map(|e| e.value)
+        self.entries.remove(key).filter(|e| e.expires_at > now).map(|e| e.value)
     }
 
     fn touch(&mut self, key: &str, ttl: Duration, now: Instant) -> Result<bool, SessionError> {
@@ -272,27 +246,15 @@ impl State {
         }
     }
 
-    fn index_add(
-        &mut self,
-        index: &str,
-        member: &str,
-        ttl: Duration,
-        now: Instant,
-    ) -> Result<(), SessionError> {
+    fn index_add(&mut self, index: &str, member: &str, ttl: Duration, now: Instant) -> Result<(), SessionError> {
         let expires_at = expiry(now, ttl)?;
         self.on_write(now);
-        let present = self
-            .indexes
-            .get(index)
-            .is_some_and(|i| i.contains_key(member));
+        let present = self.indexes.get(index).is_some_and(|i| i.contains_key(member));
         if !present {
             self.reserve(1, now)?;
             self.members += 1;
         }
-        self.indexes
-            .entry(index.to_owned())
-            .or_default()
-            .insert(member.to_owned(), expires_at);
+        self.indexes.entry(index.to_owned()).or_default().insert(member.to_owned(), expires_at);
         self.note_expiry(expires_at);
         Ok(())
     }
@@ -312,11 +274,7 @@ impl State {
 
     fn index_list(&mut self, index: &str, now: Instant) -> Vec<String> {
         self.prune_index(index, now);
-        let mut live: Vec<String> = self
-            .indexes
-            .get(index)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+        let mut live: Vec<String> = self.indexes.get(index).map(|m| m.keys().cloned().collect()).unwrap_or_default();
         live.sort_unstable();
         live
     }
@@ -341,11 +299,7 @@ impl State {
             return Vec::new();
         };
         self.members -= members.len();
-        let mut live: Vec<String> = members
-            .into_iter()
-            .filter(|(_, at)| *at > now)
-            .map(|(m, _)| m)
-            .collect();
+        let mut live: Vec<String> = members.into_iter().filter(|(_, at)| *at > now).map(|(m, _)| m).collect();
         live.sort_unstable();
         live
     }
@@ -376,12 +330,7 @@ impl SessionStore for MemoryStore {
         self.state().put(key, value, ttl, Instant::now())
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, SessionError> {
+    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, SessionError> {
         self.state().put_if_absent(key, value, ttl, Instant::now())
     }
 
@@ -402,12 +351,7 @@ impl SessionStore for MemoryStore {
         self.state().touch(key, ttl, Instant::now())
     }
 
-    async fn index_add(
-        &self,
-        index: &str,
-        member: &str,
-        ttl: Duration,
-    ) -> Result<(), SessionError> {
+    async fn index_add(&self, index: &str, member: &str, ttl: Duration) -> Result<(), SessionError> {
         self.state().index_add(index, member, ttl, Instant::now())
     }
 
@@ -504,8 +448,7 @@ mod tests {
         let mut s = state(10, t0);
         s.put("k", b"abc", SEC, t0).unwrap();
         assert_eq!(s.incr("k", SEC, t0), Err(SessionError::NotACounter));
-        s.put("k", i64::MAX.to_string().as_bytes(), SEC, t0)
-            .unwrap();
+        s.put("k", i64::MAX.to_string().as_bytes(), SEC, t0).unwrap();
         assert_eq!(s.incr("k", SEC, t0), Err(SessionError::NotACounter));
         s.put("k", b"41", SEC, t0).unwrap();
         assert_eq!(s.incr("k", SEC, t0), Ok(42));

@@ -47,10 +47,7 @@ pub struct RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("server", &self.server)
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("server", &self.server).field("prefix", &self.prefix).finish_non_exhaustive()
     }
 }
 
@@ -88,9 +85,7 @@ impl Scripts {
                  {LUA_EXPIRE_WITH_LAST}return 1\n"
             )),
             // KEYS[1] = index
-            index_list: Script::new(&format!(
-                "{LUA_NOW}{prune}return redis.call('ZRANGE', KEYS[1], 0, -1)\n"
-            )),
+            index_list: Script::new(&format!("{LUA_NOW}{prune}return redis.call('ZRANGE', KEYS[1], 0, -1)\n")),
             // KEYS[1] = index, ARGV[1] = member
             index_remove: Script::new(&format!(
                 "{LUA_NOW}{prune}\
@@ -148,9 +143,8 @@ impl RedisStore {
                 )));
             }
         }
-        let client = Client::open(url).map_err(|e| {
-            SessionError::InvalidConfig(format!("invalid Redis URL {server}: {}", describe(&e)))
-        })?;
+        let client = Client::open(url)
+            .map_err(|e| SessionError::InvalidConfig(format!("invalid Redis URL {server}: {}", describe(&e))))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -161,19 +155,10 @@ impl RedisStore {
             tracing::error!(server = %server, error = %why, "Redis session store unreachable at start");
             SessionError::Unavailable(format!("the Redis at {server} could not be reached: {why}"))
         };
-        let conn = match tokio::time::timeout(
-            STARTUP_TIMEOUT,
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
+        let conn = match tokio::time::timeout(STARTUP_TIMEOUT, ConnectionManager::new_with_config(client, config)).await
         {
             Ok(Ok(conn)) => conn,
-            Ok(Err(e))
-                if matches!(
-                    e.kind(),
-                    ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig
-                ) =>
-            {
+            Ok(Err(e)) if matches!(e.kind(), ErrorKind::AuthenticationFailed | ErrorKind::InvalidClientConfig) => {
                 return Err(SessionError::InvalidConfig(format!(
                     "the Redis at {server} refused the connection: {}",
                     describe(&e)
@@ -194,16 +179,12 @@ impl RedisStore {
         let mut conn = store.conn.clone();
         match tokio::time::timeout(
             OPERATION_TIMEOUT,
-            redis::cmd("GETDEL")
-                .arg(&probe)
-                .query_async::<Option<Vec<u8>>>(&mut conn),
+            redis::cmd("GETDEL").arg(&probe).query_async::<Option<Vec<u8>>>(&mut conn),
         )
         .await
         {
             Ok(Ok(_)) => Ok(store),
-            Ok(Err(e))
-                if !is_refusal(&e) && matches!(map_error(&e), SessionError::Unavailable(_)) =>
-            {
+            Ok(Err(e)) if !is_refusal(&e) && matches!(map_error(&e), SessionError::Unavailable(_)) => {
                 Err(unreachable(describe(&e)))
             }
             Ok(Err(e)) => Err(SessionError::InvalidConfig(format!(
@@ -212,9 +193,7 @@ impl RedisStore {
                  PEXPIRE, EVALSHA and SCRIPT LOAD",
                 describe(&e)
             ))),
-            Err(_) => Err(unreachable(format!(
-                "no answer within {OPERATION_TIMEOUT:?}"
-            ))),
+            Err(_) => Err(unreachable(format!("no answer within {OPERATION_TIMEOUT:?}"))),
         }
     }
 
@@ -245,9 +224,7 @@ impl RedisStore {
                 Err(err)
             }
             Err(_) => {
-                let err = SessionError::Unavailable(format!(
-                    "no answer from Redis within {OPERATION_TIMEOUT:?}"
-                ));
+                let err = SessionError::Unavailable(format!("no answer from Redis within {OPERATION_TIMEOUT:?}"));
                 tracing::warn!(op, server = %self.server, error = %err, "Redis session store operation timed out");
                 Err(err)
             }
@@ -263,9 +240,7 @@ fn map_error(e: &RedisError) -> SessionError {
     }
     // Credentials or permissions that stopped working (e.g. a password rotated on the
     // server) make the store unavailable, like a network failure.
-    let refused = e
-        .code()
-        .is_some_and(|c| matches!(c, "NOAUTH" | "WRONGPASS" | "NOPERM"));
+    let refused = e.code().is_some_and(|c| matches!(c, "NOAUTH" | "WRONGPASS" | "NOPERM"));
     let unavailable = refused
         || e.is_io_error()
         || e.is_timeout()
@@ -283,19 +258,14 @@ fn map_error(e: &RedisError) -> SessionError {
                         | ServerErrorKind::ReadOnly
                 )
         );
-    if unavailable {
-        SessionError::Unavailable(describe(e))
-    } else {
-        SessionError::Backend(describe(e))
-    }
+    if unavailable { SessionError::Unavailable(describe(e)) } else { SessionError::Backend(describe(e)) }
 }
 
 /// The server answered but refused us (credentials or permissions), as opposed to not
 /// answering at all.
 fn is_refusal(e: &RedisError) -> bool {
     e.kind() == ErrorKind::AuthenticationFailed
-        || e.code()
-            .is_some_and(|c| matches!(c, "ERR" | "NOAUTH" | "WRONGPASS" | "NOPERM"))
+        || e.code().is_some_and(|c| matches!(c, "ERR" | "NOAUTH" | "WRONGPASS" | "NOPERM"))
 }
 
 fn describe(e: &RedisError) -> String {
@@ -307,11 +277,7 @@ fn describe(e: &RedisError) -> String {
 pub(crate) fn redact_url(raw: &str) -> String {
     const HIDDEN: &str = "<URL not shown: it may hold a password>";
     let Ok(mut url) = url::Url::parse(raw) else {
-        return if raw.contains('@') || raw.contains('?') {
-            HIDDEN.to_owned()
-        } else {
-            raw.to_owned()
-        };
+        return if raw.contains('@') || raw.contains('?') { HIDDEN.to_owned() } else { raw.to_owned() };
     };
     if url.password().is_some() && url.set_password(Some("***")).is_err() {
         return HIDDEN.to_owned();
@@ -321,14 +287,7 @@ pub(crate) fn redact_url(raw: &str) -> String {
             .query_pairs()
             .map(|(k, v)| {
                 let secret = k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password");
-                (
-                    k.into_owned(),
-                    if secret {
-                        "***".to_owned()
-                    } else {
-                        v.into_owned()
-                    },
-                )
+                (k.into_owned(), if secret { "***".to_owned() } else { v.into_owned() })
             })
             .collect();
         url.query_pairs_mut().clear().extend_pairs(pairs);
@@ -342,29 +301,15 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(key)).arg(value).arg("PX").arg(ms);
-        self.run("put", async move { cmd.query_async::<()>(&mut conn).await })
-            .await
+        self.run("put", async move { cmd.query_async::<()>(&mut conn).await }).await
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, SessionError> {
+    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, SessionError> {
         let ms = ttl_millis(ttl)?;
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(ms);
-        let reply = self
-            .run("put_if_absent", async move {
-                cmd.query_async::<redis::Value>(&mut conn).await
-            })
-            .await?;
+        cmd.arg(self.key(key)).arg(value).arg("NX").arg("PX").arg(ms);
+        let reply = self.run("put_if_absent", async move { cmd.query_async::<redis::Value>(&mut conn).await }).await?;
         Ok(!matches!(reply, redis::Value::Nil))
     }
 
@@ -372,25 +317,21 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
-        self.run("get", async move { cmd.query_async(&mut conn).await })
-            .await
+        self.run("get", async move { cmd.query_async(&mut conn).await }).await
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, SessionError> {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("GETDEL");
         cmd.arg(self.key(key));
-        self.run("take", async move { cmd.query_async(&mut conn).await })
-            .await
+        self.run("take", async move { cmd.query_async(&mut conn).await }).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, SessionError> {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(key));
-        let n: u64 = self
-            .run("delete", async move { cmd.query_async(&mut conn).await })
-            .await?;
+        let n: u64 = self.run("delete", async move { cmd.query_async(&mut conn).await }).await?;
         Ok(n > 0)
     }
 
@@ -399,38 +340,23 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("PEXPIRE");
         cmd.arg(self.key(key)).arg(ms);
-        let n: u64 = self
-            .run("touch", async move { cmd.query_async(&mut conn).await })
-            .await?;
+        let n: u64 = self.run("touch", async move { cmd.query_async(&mut conn).await }).await?;
         Ok(n > 0)
     }
 
-    async fn index_add(
-        &self,
-        index: &str,
-        member: &str,
-        ttl: Duration,
-    ) -> Result<(), SessionError> {
+    async fn index_add(&self, index: &str, member: &str, ttl: Duration) -> Result<(), SessionError> {
         let ms = ttl_millis(ttl)?;
         let mut conn = self.conn.clone();
         let mut inv = self.scripts.index_add.prepare_invoke();
         inv.key(self.index_key(index)).arg(member).arg(ms);
-        self.run("index_add", async move {
-            inv.invoke_async::<()>(&mut conn).await
-        })
-        .await
+        self.run("index_add", async move { inv.invoke_async::<()>(&mut conn).await }).await
     }
 
     async fn index_list(&self, index: &str) -> Result<Vec<String>, SessionError> {
         let mut conn = self.conn.clone();
         let mut inv = self.scripts.index_list.prepare_invoke();
         inv.key(self.index_key(index));
-        let mut members: Vec<String> = self
-            .run(
-                "index_list",
-                async move { inv.invoke_async(&mut conn).await },
-            )
-            .await?;
+        let mut members: Vec<String> = self.run("index_list", async move { inv.invoke_async(&mut conn).await }).await?;
         members.sort_unstable();
         Ok(members)
     }
@@ -439,12 +365,7 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut inv = self.scripts.index_remove.prepare_invoke();
         inv.key(self.index_key(index)).arg(member);
-        let n: u64 = self
-            .run(
-                "index_remove",
-                async move { inv.invoke_async(&mut conn).await },
-            )
-            .await?;
+        let n: u64 = self.run("index_remove", async move { inv.invoke_async(&mut conn).await }).await?;
         Ok(n > 0)
     }
 
@@ -452,11 +373,8 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut inv = self.scripts.index_take_all.prepare_invoke();
         inv.key(self.index_key(index));
-        let mut members: Vec<String> = self
-            .run("index_take_all", async move {
-                inv.invoke_async(&mut conn).await
-            })
-            .await?;
+        let mut members: Vec<String> =
+            self.run("index_take_all", async move { inv.invoke_async(&mut conn).await }).await?;
         members.sort_unstable();
         Ok(members)
     }
@@ -466,21 +384,13 @@ impl SessionStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut inv = self.scripts.incr.prepare_invoke();
         inv.key(self.key(key)).arg(ms);
-        let n: i64 = self
-            .run("incr", async move { inv.invoke_async(&mut conn).await })
-            .await?;
-        u64::try_from(n)
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(SessionError::NotACounter)
+        let n: i64 = self.run("incr", async move { inv.invoke_async(&mut conn).await }).await?;
+        u64::try_from(n).ok().filter(|n| *n > 0).ok_or(SessionError::NotACounter)
     }
 
     async fn ping(&self) -> Result<(), SessionError> {
         let mut conn = self.conn.clone();
-        self.run("ping", async move {
-            redis::cmd("PING").query_async::<()>(&mut conn).await
-        })
-        .await
+        self.run("ping", async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await
     }
 }
 
@@ -490,18 +400,9 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(
-            redact_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
-        assert_eq!(
-            redact_url("redis://:s3cret@host:6379/2"),
-            "redis://:***@host:6379/2"
-        );
-        assert_eq!(
-            redact_url("redis://user:s3cret@host"),
-            "redis://user:***@host"
-        );
+        assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(redact_url("redis://:s3cret@host:6379/2"), "redis://:***@host:6379/2");
+        assert_eq!(redact_url("redis://user:s3cret@host"), "redis://user:***@host");
         let unix = redact_url("redis+unix:///run/redis.sock?db=1&pass=s3cret");
         assert!(!unix.contains("s3cret"), "{unix}");
         assert!(unix.contains("db=1"), "{unix}");

@@ -23,11 +23,7 @@ fn memory_store() -> MemoryStore {
 async fn redis_store() -> Option<RedisStore> {
     let url = tessera_testkit::redis_url()?;
     let prefix = tessera_testkit::unique_prefix();
-    Some(
-        RedisStore::connect(&url, &prefix)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to the test Redis: {e}")),
-    )
+    Some(RedisStore::connect(&url, &prefix).await.unwrap_or_else(|e| panic!("cannot connect to the test Redis: {e}")))
 }
 
 /// Generic cases: each takes a fresh store (fresh prefix for Redis).
@@ -128,9 +124,7 @@ mod cases {
                 let (s, barrier) = (s.clone(), barrier.clone());
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    s.put_if_absent("jti:x", format!("{i}").as_bytes(), LONG)
-                        .await
-                        .unwrap()
+                    s.put_if_absent("jti:x", format!("{i}").as_bytes(), LONG).await.unwrap()
                 })
             })
             .collect();
@@ -159,11 +153,7 @@ mod cases {
         assert_eq!(s.get("sso:t").await.unwrap(), None);
         assert!(!s.touch("sso:t", LONG).await.unwrap());
         assert!(!s.touch("sso:never", LONG).await.unwrap());
-        assert_eq!(
-            s.get("sso:never").await.unwrap(),
-            None,
-            "touch must not create"
-        );
+        assert_eq!(s.get("sso:never").await.unwrap(), None, "touch must not create");
     }
 
     pub async fn index_add_list_remove<S: SessionStore + Clone>(s: S) {
@@ -171,10 +161,7 @@ mod cases {
             s.index_add("user:1", m, LONG).await.unwrap();
         }
         s.index_add("user:1", "sid-a", LONG).await.unwrap(); // re-add: no duplicate
-        assert_eq!(
-            s.index_list("user:1").await.unwrap(),
-            ["sid-a", "sid-b", "sid-c"]
-        );
+        assert_eq!(s.index_list("user:1").await.unwrap(), ["sid-a", "sid-b", "sid-c"]);
         assert!(s.index_remove("user:1", "sid-b").await.unwrap());
         assert!(!s.index_remove("user:1", "sid-b").await.unwrap());
         assert!(!s.index_remove("user:none", "sid-b").await.unwrap());
@@ -255,14 +242,8 @@ mod cases {
         assert!(s.delete("rl:ip").await.unwrap());
         assert_eq!(s.incr("rl:ip", LONG).await.unwrap(), 1);
         s.put("rl:text", b"not a number", LONG).await.unwrap();
-        assert_eq!(
-            s.incr("rl:text", LONG).await,
-            Err(SessionError::NotACounter)
-        );
-        assert_eq!(
-            s.get("rl:text").await.unwrap(),
-            Some(b"not a number".to_vec())
-        );
+        assert_eq!(s.incr("rl:text", LONG).await, Err(SessionError::NotACounter));
+        assert_eq!(s.get("rl:text").await.unwrap(), Some(b"not a number".to_vec()));
     }
 
     pub async fn incr_window_is_fixed<S: SessionStore + Clone>(s: S) {
@@ -297,31 +278,15 @@ mod cases {
     pub async fn ttl_bounds_are_enforced<S: SessionStore + Clone>(s: S) {
         let too_long = tessera_session::MAX_TTL + ms(1);
         for ttl in [Duration::ZERO, too_long] {
-            assert_eq!(
-                s.put("k", b"v", ttl).await,
-                Err(SessionError::InvalidTtl(ttl))
-            );
-            assert_eq!(
-                s.put_if_absent("k", b"v", ttl).await,
-                Err(SessionError::InvalidTtl(ttl))
-            );
-            assert_eq!(
-                s.index_add("i", "m", ttl).await,
-                Err(SessionError::InvalidTtl(ttl))
-            );
+            assert_eq!(s.put("k", b"v", ttl).await, Err(SessionError::InvalidTtl(ttl)));
+            assert_eq!(s.put_if_absent("k", b"v", ttl).await, Err(SessionError::InvalidTtl(ttl)));
+            assert_eq!(s.index_add("i", "m", ttl).await, Err(SessionError::InvalidTtl(ttl)));
             assert_eq!(s.incr("c", ttl).await, Err(SessionError::InvalidTtl(ttl)));
         }
         assert_eq!(s.get("k").await.unwrap(), None);
         s.put("k", b"v", tessera_session::MAX_TTL).await.unwrap();
-        assert_eq!(
-            s.touch("k", Duration::ZERO).await,
-            Err(SessionError::InvalidTtl(Duration::ZERO))
-        );
-        assert_eq!(
-            s.get("k").await.unwrap(),
-            Some(b"v".to_vec()),
-            "a rejected touch changes nothing"
-        );
+        assert_eq!(s.touch("k", Duration::ZERO).await, Err(SessionError::InvalidTtl(Duration::ZERO)));
+        assert_eq!(s.get("k").await.unwrap(), Some(b"v".to_vec()), "a rejected touch changes nothing");
         // Sub-millisecond TTLs round up rather than fail.
         s.put("k", b"w", Duration::from_micros(10)).await.unwrap();
     }
@@ -395,27 +360,16 @@ mod memory_bound {
             s.put(&format!("k{i}"), b"v", ms(300)).await.unwrap();
         }
         for i in 0..3 {
-            s.index_add("user:1", &format!("m{i}"), ms(300))
-                .await
-                .unwrap();
+            s.index_add("user:1", &format!("m{i}"), ms(300)).await.unwrap();
         }
         s.incr("c0", ms(300)).await.unwrap();
         s.incr("c1", ms(300)).await.unwrap();
         assert_eq!(s.stored_entries(), 10);
 
         assert_eq!(s.put("new", b"v", LONG).await, Err(SessionError::Full));
-        assert_eq!(
-            s.put_if_absent("new", b"v", LONG).await,
-            Err(SessionError::Full)
-        );
-        assert_eq!(
-            s.index_add("user:1", "m9", LONG).await,
-            Err(SessionError::Full)
-        );
-        assert_eq!(
-            s.index_add("user:2", "m0", LONG).await,
-            Err(SessionError::Full)
-        );
+        assert_eq!(s.put_if_absent("new", b"v", LONG).await, Err(SessionError::Full));
+        assert_eq!(s.index_add("user:1", "m9", LONG).await, Err(SessionError::Full));
+        assert_eq!(s.index_add("user:2", "m0", LONG).await, Err(SessionError::Full));
         assert_eq!(s.incr("c2", LONG).await, Err(SessionError::Full));
         // What already exists can still be changed: no growth.
         s.put("k0", b"w", ms(300)).await.unwrap();
@@ -470,11 +424,7 @@ mod redis_layout {
     use super::*;
 
     async fn raw(url: &str) -> ::redis::aio::MultiplexedConnection {
-        ::redis::Client::open(url)
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
+        ::redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap()
     }
 
     #[tokio::test]
@@ -486,47 +436,19 @@ mod redis_layout {
         let s = RedisStore::connect(&url, &prefix).await.unwrap();
         assert_eq!(s.prefix(), prefix);
         s.put("sso:1", b"v", LONG).await.unwrap();
-        s.index_add("user:1", "a", Duration::from_secs(5))
-            .await
-            .unwrap();
-        s.index_add("user:1", "b", Duration::from_secs(20))
-            .await
-            .unwrap();
-        s.index_add("user:1", "c", Duration::from_secs(10))
-            .await
-            .unwrap();
+        s.index_add("user:1", "a", Duration::from_secs(5)).await.unwrap();
+        s.index_add("user:1", "b", Duration::from_secs(20)).await.unwrap();
+        s.index_add("user:1", "c", Duration::from_secs(10)).await.unwrap();
 
         let mut conn = raw(&url).await;
-        let exists: bool = ::redis::cmd("EXISTS")
-            .arg(format!("{prefix}k:sso:1"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let exists: bool = ::redis::cmd("EXISTS").arg(format!("{prefix}k:sso:1")).query_async(&mut conn).await.unwrap();
         assert!(exists);
-        let pttl: i64 = ::redis::cmd("PTTL")
-            .arg(format!("{prefix}i:user:1"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        assert!(
-            (15_000..=20_000).contains(&pttl),
-            "index ttl {pttl} ms should be that of its longest member"
-        );
+        let pttl: i64 = ::redis::cmd("PTTL").arg(format!("{prefix}i:user:1")).query_async(&mut conn).await.unwrap();
+        assert!((15_000..=20_000).contains(&pttl), "index ttl {pttl} ms should be that of its longest member");
         assert!(s.index_remove("user:1", "b").await.unwrap());
-        let pttl: i64 = ::redis::cmd("PTTL")
-            .arg(format!("{prefix}i:user:1"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        assert!(
-            (5_000..=10_000).contains(&pttl),
-            "index ttl {pttl} ms should shrink with its longest member"
-        );
-        let keys: Vec<String> = ::redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let pttl: i64 = ::redis::cmd("PTTL").arg(format!("{prefix}i:user:1")).query_async(&mut conn).await.unwrap();
+        assert!((5_000..=10_000).contains(&pttl), "index ttl {pttl} ms should shrink with its longest member");
+        let keys: Vec<String> = ::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
         assert!(keys.iter().all(|k| k.starts_with(&prefix)));
     }
 
@@ -535,12 +457,8 @@ mod redis_layout {
         let Some(url) = tessera_testkit::redis_url() else {
             return;
         };
-        let a = RedisStore::connect(&url, &tessera_testkit::unique_prefix())
-            .await
-            .unwrap();
-        let b = RedisStore::connect(&url, &tessera_testkit::unique_prefix())
-            .await
-            .unwrap();
+        let a = RedisStore::connect(&url, &tessera_testkit::unique_prefix()).await.unwrap();
+        let b = RedisStore::connect(&url, &tessera_testkit::unique_prefix()).await.unwrap();
         a.put("k", b"a", LONG).await.unwrap();
         a.index_add("i", "m", LONG).await.unwrap();
         assert_eq!(b.get("k").await.unwrap(), None);

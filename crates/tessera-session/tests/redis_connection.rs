@@ -17,11 +17,7 @@ const LONG: Duration = Duration::from_secs(60);
 
 /// A loopback port that nothing listens on (just released by us).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `redis-server` child process, killed (by its own handle) when dropped.
@@ -40,10 +36,7 @@ impl RedisChild {
             .is_ok_and(|s| s.success());
         if !found {
             if std::env::var(tessera_testkit::REQUIRE_ENV).is_ok_and(|v| v == "1") {
-                panic!(
-                    "redis-server is required ({}=1) but not on PATH",
-                    tessera_testkit::REQUIRE_ENV
-                );
+                panic!("redis-server is required ({}=1) but not on PATH", tessera_testkit::REQUIRE_ENV);
             }
             eprintln!("SKIPPED: redis-server not on PATH");
         }
@@ -56,16 +49,7 @@ impl RedisChild {
 
     fn start_with(port: u16, extra: &[&str]) -> Self {
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no"])
             .args(extra)
             .arg("--dir")
@@ -77,10 +61,7 @@ impl RedisChild {
         let me = Self { child };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server on port {port} did not start"
-            );
+            assert!(Instant::now() < deadline, "redis-server on port {port} did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         me
@@ -99,18 +80,12 @@ impl Drop for RedisChild {
     }
 }
 
-async fn assert_unavailable_fast<T: std::fmt::Debug>(
-    what: &str,
-    op: impl Future<Output = Result<T, SessionError>>,
-) {
+async fn assert_unavailable_fast<T: std::fmt::Debug>(what: &str, op: impl Future<Output = Result<T, SessionError>>) {
     let started = Instant::now();
     let result = op.await;
     let took = started.elapsed();
     eprintln!("{what}: {took:?}");
-    assert!(
-        matches!(result, Err(SessionError::Unavailable(_))),
-        "{what}: expected Unavailable, got {result:?}"
-    );
+    assert!(matches!(result, Err(SessionError::Unavailable(_))), "{what}: expected Unavailable, got {result:?}");
     assert!(took < FAST, "{what}: took {took:?}");
 }
 
@@ -132,15 +107,10 @@ async fn connect_to_an_unreachable_port_fails_fast_naming_the_server() {
     let started = Instant::now();
     let err = RedisStore::connect(&url, "t:").await.unwrap_err();
     assert!(started.elapsed() < FAST, "took {:?}", started.elapsed());
-    let SessionError::Unavailable(msg) = &err else {
-        panic!("expected Unavailable, got {err:?}")
-    };
+    let SessionError::Unavailable(msg) = &err else { panic!("expected Unavailable, got {err:?}") };
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
     assert!(msg.contains("could not be reached"), "{msg}");
-    assert!(
-        msg.to_lowercase().contains("refused"),
-        "the cause should be named: {msg}"
-    );
+    assert!(msg.to_lowercase().contains("refused"), "the cause should be named: {msg}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
 }
@@ -157,46 +127,28 @@ async fn connect_to_a_server_that_never_answers_fails_fast() {
         }
     });
     let started = Instant::now();
-    let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:")
-        .await
-        .unwrap_err();
+    let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:").await.unwrap_err();
     assert!(started.elapsed() < FAST, "took {:?}", started.elapsed());
     assert!(matches!(err, SessionError::Unavailable(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn from_config_rejects_what_it_cannot_serve_with_clear_errors() {
-    let err = AnySessionStore::from_config("rediss://:pw-secret@cache.example:6380", "t:")
-        .await
-        .unwrap_err();
-    let SessionError::InvalidConfig(msg) = &err else {
-        panic!("{err:?}")
-    };
+    let err = AnySessionStore::from_config("rediss://:pw-secret@cache.example:6380", "t:").await.unwrap_err();
+    let SessionError::InvalidConfig(msg) = &err else { panic!("{err:?}") };
     assert!(msg.contains("TLS") && msg.contains("rediss://"), "{msg}");
     assert!(!msg.contains("pw-secret"), "{msg}");
 
     for spec in ["postgres://db", "memcached", "", "redis:/nohost"] {
         let err = AnySessionStore::from_config(spec, "t:").await.unwrap_err();
-        let SessionError::InvalidConfig(msg) = &err else {
-            panic!("{spec:?}: {err:?}")
-        };
-        assert!(
-            msg.contains("\"memory\"") && msg.contains("redis://"),
-            "{spec:?}: {msg}"
-        );
+        let SessionError::InvalidConfig(msg) = &err else { panic!("{spec:?}: {err:?}") };
+        assert!(msg.contains("\"memory\"") && msg.contains("redis://"), "{spec:?}: {msg}");
     }
 
-    let err = AnySessionStore::from_config("redis://:pw-secret@127.0.0.1:1/", "t:")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, SessionError::Unavailable(m) if !m.contains("pw-secret")),
-        "{err:?}"
-    );
+    let err = AnySessionStore::from_config("redis://:pw-secret@127.0.0.1:1/", "t:").await.unwrap_err();
+    assert!(matches!(&err, SessionError::Unavailable(m) if !m.contains("pw-secret")), "{err:?}");
 
-    let any = AnySessionStore::from_config(" memory ", "t:")
-        .await
-        .unwrap();
+    let any = AnySessionStore::from_config(" memory ", "t:").await.unwrap();
     assert_eq!(any.backend_name(), "memory");
 }
 
@@ -205,9 +157,7 @@ async fn from_config_connects_to_redis() {
     let Some(url) = tessera_testkit::redis_url() else {
         return;
     };
-    let any = AnySessionStore::from_config(&url, &tessera_testkit::unique_prefix())
-        .await
-        .unwrap();
+    let any = AnySessionStore::from_config(&url, &tessera_testkit::unique_prefix()).await.unwrap();
     assert_eq!(any.backend_name(), "redis");
     any.ping().await.unwrap();
     any.put("k", b"v", LONG).await.unwrap();
@@ -221,9 +171,7 @@ async fn a_killed_redis_gives_unavailable_fast_and_recovers_after_restart() {
     }
     let port = free_port();
     let server = RedisChild::start(port);
-    let s = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:")
-        .await
-        .unwrap();
+    let s = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:").await.unwrap();
     s.ping().await.unwrap();
     s.put("code:1", b"v", LONG).await.unwrap();
 
@@ -258,18 +206,8 @@ async fn a_stalled_redis_times_out_and_replies_stay_matched_afterwards() {
     s.put("a", b"value-a", LONG).await.unwrap();
 
     // Stall every client for 6 s: replies to our commands arrive only after they timed out.
-    let mut admin = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(6000)
-        .arg("ALL")
-        .query_async::<()>(&mut admin)
-        .await
-        .unwrap();
+    let mut admin = redis::Client::open(url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("CLIENT").arg("PAUSE").arg(6000).arg("ALL").query_async::<()>(&mut admin).await.unwrap();
     assert_unavailable_fast("get while paused", s.get("a")).await;
     assert_unavailable_fast("ping while paused", s.ping()).await;
 
@@ -291,26 +229,15 @@ async fn credentials_are_used_and_never_shown() {
     let port = free_port();
     let _server = RedisChild::start_with(port, &["--requirepass", "pw-secret-1"]);
 
-    let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, SessionError::InvalidConfig(_)),
-        "no password: {err:?}"
-    );
+    let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "t:").await.unwrap_err();
+    assert!(matches!(&err, SessionError::InvalidConfig(_)), "no password: {err:?}");
 
-    let err = RedisStore::connect(&format!("redis://:pw-wrong-2@127.0.0.1:{port}"), "t:")
-        .await
-        .unwrap_err();
-    let SessionError::InvalidConfig(msg) = &err else {
-        panic!("wrong password: {err:?}")
-    };
+    let err = RedisStore::connect(&format!("redis://:pw-wrong-2@127.0.0.1:{port}"), "t:").await.unwrap_err();
+    let SessionError::InvalidConfig(msg) = &err else { panic!("wrong password: {err:?}") };
     assert!(!msg.contains("pw-wrong-2"), "{msg}");
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
 
-    let s = RedisStore::connect(&format!("redis://:pw-secret-1@127.0.0.1:{port}"), "t:")
-        .await
-        .unwrap();
+    let s = RedisStore::connect(&format!("redis://:pw-secret-1@127.0.0.1:{port}"), "t:").await.unwrap();
     assert!(!format!("{s:?}").contains("pw-secret-1"), "{s:?}");
     s.put("k", b"v", LONG).await.unwrap();
     assert_eq!(s.take("k").await.unwrap(), Some(b"v".to_vec()));
@@ -324,18 +251,13 @@ async fn unix_sockets_are_supported() {
     let port = free_port();
     let socket = std::env::temp_dir().join(format!("tessera-session-test-{port}.sock"));
     let socket_str = socket.to_str().unwrap();
-    let server = RedisChild::start_with(
-        port,
-        &["--unixsocket", socket_str, "--unixsocketperm", "700"],
-    );
+    let server = RedisChild::start_with(port, &["--unixsocket", socket_str, "--unixsocketperm", "700"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !socket.exists() {
         assert!(Instant::now() < deadline, "no unix socket at {socket_str}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let any = AnySessionStore::from_config(&format!("redis+unix://{socket_str}"), "t:")
-        .await
-        .unwrap();
+    let any = AnySessionStore::from_config(&format!("redis+unix://{socket_str}"), "t:").await.unwrap();
     assert_eq!(any.backend_name(), "redis");
     assert_eq!(any.incr("n", LONG).await.unwrap(), 1);
     drop(server);

@@ -80,9 +80,7 @@ pub fn append(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StoreEr
         outcome: event.outcome.as_str(),
         detail: &event.detail,
     };
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
     Ok(())
 }
 
@@ -93,9 +91,7 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter) -> Result<Vec<AuditEv
         0 => 100,
         n => n.min(MAX_PAGE),
     };
-    let mut query = audit_events::table
-        .select(EventRow::as_select())
-        .into_boxed::<MultiBackend>();
+    let mut query = audit_events::table.select(EventRow::as_select()).into_boxed::<MultiBackend>();
     if let Some(kind) = &filter.kind {
         query = query.filter(audit_events::kind.eq(kind.as_str().to_owned()));
     }

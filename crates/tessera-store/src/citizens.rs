@@ -108,11 +108,7 @@ fn encode_roles(roles: &[Role]) -> Result<String, StoreError> {
 
 /// Creates a citizen and their profile in one transaction.
 /// A taken username (case-insensitively, since usernames are normalised) is `Conflict`.
-pub fn insert(
-    conn: &mut DbConnection,
-    citizen: &Citizen,
-    profile: &Profile,
-) -> Result<(), StoreError> {
+pub fn insert(conn: &mut DbConnection, citizen: &Citizen, profile: &Profile) -> Result<(), StoreError> {
     let row = CitizenRow::from_domain(citizen)?;
     let profile = ProfileRow::from_domain(citizen.id, profile);
     conn.transaction(|conn| {
@@ -120,9 +116,7 @@ pub fn insert(
             .values(&row)
             .execute(conn)
             .map_err(conflict_as("username is already taken"))?;
-        diesel::insert_into(citizen_profiles::table)
-            .values(&profile)
-            .execute(conn)?;
+        diesel::insert_into(citizen_profiles::table).values(&profile).execute(conn)?;
         Ok(())
     })
 }
@@ -139,10 +133,7 @@ pub fn by_id(conn: &mut DbConnection, id: CitizenId) -> Result<Option<Citizen>, 
 }
 
 /// The citizen with `username`, if any.
-pub fn by_username(
-    conn: &mut DbConnection,
-    username: &Username,
-) -> Result<Option<Citizen>, StoreError> {
+pub fn by_username(conn: &mut DbConnection, username: &Username) -> Result<Option<Citizen>, StoreError> {
     citizens::table
         .filter(citizens::username.eq(username.as_str()))
         .select(CitizenRow::as_select())
@@ -153,24 +144,12 @@ pub fn by_username(
 }
 
 /// Up to `limit` citizens ordered by username, starting after `after` (keyset pagination).
-pub fn list(
-    conn: &mut DbConnection,
-    after: Option<&Username>,
-    limit: u32,
-) -> Result<Vec<Citizen>, StoreError> {
-    let mut query = citizens::table
-        .select(CitizenRow::as_select())
-        .order(citizens::username.asc())
-        .into_boxed();
+pub fn list(conn: &mut DbConnection, after: Option<&Username>, limit: u32) -> Result<Vec<Citizen>, StoreError> {
+    let mut query = citizens::table.select(CitizenRow::as_select()).order(citizens::username.asc()).into_boxed();
     if let Some(after) = after {
         query = query.filter(citizens::username.gt(after.as_str().to_owned()));
     }
-    query
-        .limit(i64::from(limit))
-        .load(conn)?
-        .into_iter()
-        .map(CitizenRow::into_domain)
-        .collect()
+    query.limit(i64::from(limit)).load(conn)?.into_iter().map(CitizenRow::into_domain).collect()
 }
 
 /// The profile of citizen `id`, if the citizen exists.
@@ -195,26 +174,16 @@ pub fn update_profile(
     let row = ProfileRow::from_domain(id, profile);
     conn.transaction(|conn| {
         touch(conn, id, at)?;
-        diesel::update(citizen_profiles::table.find(id.to_string()))
-            .set(&row)
-            .execute(conn)?;
+        diesel::update(citizen_profiles::table.find(id.to_string())).set(&row).execute(conn)?;
         Ok(())
     })
 }
 
 /// Replaces the roles of citizen `id` (duplicates dropped). `NotFound` if there is no such citizen.
-pub fn set_roles(
-    conn: &mut DbConnection,
-    id: CitizenId,
-    roles: &[Role],
-    at: UnixTime,
-) -> Result<(), StoreError> {
+pub fn set_roles(conn: &mut DbConnection, id: CitizenId, roles: &[Role], at: UnixTime) -> Result<(), StoreError> {
     let roles = encode_roles(roles)?;
     let n = diesel::update(citizens::table.find(id.to_string()))
-        .set((
-            citizens::roles.eq(roles),
-            citizens::updated_at.eq(at.as_secs()),
-        ))
+        .set((citizens::roles.eq(roles), citizens::updated_at.eq(at.as_secs())))
         .execute(conn)?;
     found(n)
 }
@@ -227,10 +196,7 @@ pub fn set_status(
     at: UnixTime,
 ) -> Result<(), StoreError> {
     let n = diesel::update(citizens::table.find(id.to_string()))
-        .set((
-            citizens::status.eq(status.as_str()),
-            citizens::updated_at.eq(at.as_secs()),
-        ))
+        .set((citizens::status.eq(status.as_str()), citizens::updated_at.eq(at.as_secs())))
         .execute(conn)?;
     found(n)
 }
@@ -243,9 +209,5 @@ fn touch(conn: &mut DbConnection, id: CitizenId, at: UnixTime) -> Result<(), Sto
 }
 
 fn found(rows: usize) -> Result<(), StoreError> {
-    if rows == 0 {
-        Err(StoreError::NotFound("citizen"))
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(StoreError::NotFound("citizen")) } else { Ok(()) }
 }

@@ -57,9 +57,7 @@ impl ClientRow {
     fn into_domain(self) -> Result<Client, StoreError> {
         let secret_digest = self
             .secret_digest
-            .map(|d| {
-                <[u8; 32]>::try_from(d).map_err(|_| corrupt(TABLE, "secret_digest")("not 32 bytes"))
-            })
+            .map(|d| <[u8; 32]>::try_from(d).map_err(|_| corrupt(TABLE, "secret_digest")("not 32 bytes")))
             .transpose()?;
         Ok(Client {
             id: parse(TABLE, "id", &self.id)?,
@@ -73,11 +71,7 @@ impl ClientRow {
                 &self.post_logout_redirect_uris,
             )?,
             allowed_scopes: decode_list(TABLE, "allowed_scopes", &self.allowed_scopes)?,
-            token_endpoint_auth_method: parse(
-                TABLE,
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )?,
+            token_endpoint_auth_method: parse(TABLE, "token_endpoint_auth_method", &self.token_endpoint_auth_method)?,
             secret_digest,
             subject_type: parse(TABLE, "subject_type", &self.subject_type)?,
             sector_identifier: self.sector_identifier,
@@ -144,29 +138,13 @@ pub fn update(conn: &mut DbConnection, client: &Client) -> Result<(), StoreError
             clients::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
-    if n == 0 {
-        Err(StoreError::NotFound("client"))
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound("client")) } else { Ok(()) }
 }
 
 /// Enables or disables a client. `NotFound` if it is not registered.
-pub fn set_enabled(
-    conn: &mut DbConnection,
-    id: &ClientId,
-    enabled: bool,
-    at: UnixTime,
-) -> Result<(), StoreError> {
+pub fn set_enabled(conn: &mut DbConnection, id: &ClientId, enabled: bool, at: UnixTime) -> Result<(), StoreError> {
     let n = diesel::update(clients::table.find(id.as_str()))
-        .set((
-            clients::enabled.eq(enabled),
-            clients::updated_at.eq(at.as_secs()),
-        ))
+        .set((clients::enabled.eq(enabled), clients::updated_at.eq(at.as_secs())))
         .execute(conn)?;
-    if n == 0 {
-        Err(StoreError::NotFound("client"))
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound("client")) } else { Ok(()) }
 }

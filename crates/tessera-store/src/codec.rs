@@ -14,11 +14,7 @@ pub(crate) fn encode_list<S: AsRef<str>>(items: &[S]) -> Result<String, StoreErr
 }
 
 /// Decodes JSON array text stored in `table.column`.
-pub(crate) fn decode_list(
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<Vec<String>, StoreError> {
+pub(crate) fn decode_list(table: &'static str, column: &'static str, text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
         table,
         column,
@@ -27,26 +23,15 @@ pub(crate) fn decode_list(
 }
 
 /// Decodes a JSON list of values that parse with `FromStr`.
-pub(crate) fn decode_parsed_list<T>(
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<Vec<T>, StoreError>
+pub(crate) fn decode_parsed_list<T>(table: &'static str, column: &'static str, text: &str) -> Result<Vec<T>, StoreError>
 where
     T: FromStr<Err = DomainError>,
 {
-    decode_list(table, column, text)?
-        .iter()
-        .map(|s| parse(table, column, s))
-        .collect()
+    decode_list(table, column, text)?.iter().map(|s| parse(table, column, s)).collect()
 }
 
 /// Parses a stored text value into its domain type.
-pub(crate) fn parse<T>(
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<T, StoreError>
+pub(crate) fn parse<T>(table: &'static str, column: &'static str, text: &str) -> Result<T, StoreError>
 where
     T: FromStr<Err = DomainError>,
 {
@@ -83,30 +68,16 @@ mod tests {
     fn lists_round_trip_as_json_text() {
         let text = encode_list(&["a \"quoted\" uri", "b"]).unwrap();
         assert_eq!(text, r#"["a \"quoted\" uri","b"]"#);
-        assert_eq!(
-            decode_list("t", "c", &text).unwrap(),
-            vec!["a \"quoted\" uri", "b"]
-        );
+        assert_eq!(decode_list("t", "c", &text).unwrap(), vec!["a \"quoted\" uri", "b"]);
         assert_eq!(encode_list::<String>(&[]).unwrap(), "[]");
     }
 
     #[test]
     fn bad_stored_values_are_corrupt_and_named() {
         let err = decode_list("clients", "redirect_uris", "{").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "corrupt value in clients.redirect_uris: not a JSON array of strings"
-        );
-        let err =
-            decode_parsed_list::<Role>("citizens", "roles", r#"["operator","god"]"#).unwrap_err();
-        assert!(matches!(
-            err,
-            StoreError::Corrupt {
-                table: "citizens",
-                column: "roles",
-                ..
-            }
-        ));
+        assert_eq!(err.to_string(), "corrupt value in clients.redirect_uris: not a JSON array of strings");
+        let err = decode_parsed_list::<Role>("citizens", "roles", r#"["operator","god"]"#).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { table: "citizens", column: "roles", .. }));
         assert!(!err.to_string().contains("god"));
     }
 }

@@ -44,9 +44,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         let conn = match &self.target {
-            Target::Sqlite { path } => {
-                SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite)
-            }
+            Target::Sqlite { path } => SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite),
             Target::Postgres { url } => PgConnection::establish(url).map(DbConnection::Pg),
         };
         conn.map_err(diesel::r2d2::Error::ConnectionError)
@@ -68,9 +66,7 @@ pub(crate) struct SqlitePragmas;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         match conn {
-            DbConnection::Sqlite(c) => c
-                .batch_execute(SQLITE_PRAGMAS)
-                .map_err(diesel::r2d2::Error::QueryError),
+            DbConnection::Sqlite(c) => c.batch_execute(SQLITE_PRAGMAS).map_err(diesel::r2d2::Error::QueryError),
             DbConnection::Pg(_) => Ok(()),
         }
     }

@@ -63,9 +63,7 @@ pub fn grant(conn: &mut DbConnection, consent: &Consent) -> Result<(), StoreErro
         diesel::insert_into(consents::table)
             .values(&row)
             .execute(conn)
-            .map_err(conflict_as(
-                "a consent for this citizen and client was granted concurrently",
-            ))?;
+            .map_err(conflict_as("a consent for this citizen and client was granted concurrently"))?;
         Ok(())
     })
 }
@@ -88,10 +86,7 @@ pub fn active_for(
 }
 
 /// All of the citizen's consents, live and ended, newest first: their data-sharing record.
-pub fn list_for_citizen(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-) -> Result<Vec<Consent>, StoreError> {
+pub fn list_for_citizen(conn: &mut DbConnection, citizen_id: CitizenId) -> Result<Vec<Consent>, StoreError> {
     consents::table
         .filter(consents::citizen_id.eq(citizen_id.to_string()))
         .order((consents::granted_at.desc(), consents::id.desc()))
@@ -103,12 +98,7 @@ pub fn list_for_citizen(
 }
 
 /// Revokes consent `id` if it belongs to `citizen_id` and is live; returns whether it did.
-pub fn revoke(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-    id: ConsentId,
-    at: UnixTime,
-) -> Result<bool, StoreError> {
+pub fn revoke(conn: &mut DbConnection, citizen_id: CitizenId, id: ConsentId, at: UnixTime) -> Result<bool, StoreError> {
     let n = diesel::update(
         consents::table
             .filter(consents::id.eq(id.to_string()))

@@ -20,10 +20,7 @@ struct PasswordRow {
 
 /// Sets the citizen's password hash, replacing any previous one (keeping its `created_at`),
 /// in one transaction. A missing citizen is a `Query` error (foreign key).
-pub fn set_password(
-    conn: &mut DbConnection,
-    credential: &PasswordCredential,
-) -> Result<(), StoreError> {
+pub fn set_password(conn: &mut DbConnection, credential: &PasswordCredential) -> Result<(), StoreError> {
     let id = credential.citizen_id.to_string();
     let row = PasswordRow {
         citizen_id: id.clone(),
@@ -34,25 +31,17 @@ pub fn set_password(
     conn.transaction(|conn| {
         // Write first: on SQLite a transaction that starts with a read cannot always upgrade.
         let updated = diesel::update(password_credentials::table.find(&id))
-            .set((
-                password_credentials::phc.eq(&row.phc),
-                password_credentials::updated_at.eq(row.updated_at),
-            ))
+            .set((password_credentials::phc.eq(&row.phc), password_credentials::updated_at.eq(row.updated_at)))
             .execute(conn)?;
         if updated == 0 {
-            diesel::insert_into(password_credentials::table)
-                .values(&row)
-                .execute(conn)?;
+            diesel::insert_into(password_credentials::table).values(&row).execute(conn)?;
         }
         Ok(())
     })
 }
 
 /// The citizen's password credential, if they have one.
-pub fn password_for(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-) -> Result<Option<PasswordCredential>, StoreError> {
+pub fn password_for(conn: &mut DbConnection, citizen_id: CitizenId) -> Result<Option<PasswordCredential>, StoreError> {
     let row = password_credentials::table
         .find(citizen_id.to_string())
         .select(PasswordRow::as_select())
@@ -71,7 +60,6 @@ pub fn password_for(
 
 /// Removes the citizen's password; returns whether there was one.
 pub fn remove_password(conn: &mut DbConnection, citizen_id: CitizenId) -> Result<bool, StoreError> {
-    let n =
-        diesel::delete(password_credentials::table.find(citizen_id.to_string())).execute(conn)?;
+    let n = diesel::delete(password_credentials::table.find(citizen_id.to_string())).execute(conn)?;
     Ok(n > 0)
 }

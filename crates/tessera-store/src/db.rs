@@ -57,11 +57,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(5),
-            max_connections: 10,
-            min_idle: 1,
-        }
+        Self { connect_timeout: Duration::from_secs(5), max_connections: 10, min_idle: 1 }
     }
 }
 
@@ -76,10 +72,7 @@ pub struct Db {
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Db")
-            .field("backend", &self.backend)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("Db").field("backend", &self.backend).field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -95,43 +88,29 @@ impl Db {
         let target = url::parse(url)?;
         let redacted: Arc<str> = url::redact(url).into();
         let (backend, target) = match target {
-            Target::Postgres { url } => (
-                Backend::Postgres,
-                Target::Postgres {
-                    url: url::with_connect_timeout(&url, options.connect_timeout),
-                },
-            ),
+            Target::Postgres { url } => {
+                (Backend::Postgres, Target::Postgres { url: url::with_connect_timeout(&url, options.connect_timeout) })
+            }
             sqlite @ Target::Sqlite { .. } => (Backend::Sqlite, sqlite),
         };
-        let unavailable = |cause: String| StoreError::Unavailable {
-            backend,
-            url: redacted.to_string(),
-            cause,
-        };
+        let unavailable = |cause: String| StoreError::Unavailable { backend, url: redacted.to_string(), cause };
 
         let memory = target.is_sqlite_memory();
         if let Target::Sqlite { path } = &target
             && !memory
             && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| unavailable(format!("cannot create the directory: {e}")))?;
+            std::fs::create_dir_all(parent).map_err(|e| unavailable(format!("cannot create the directory: {e}")))?;
         }
 
         // One direct attempt first: it fails at once with the real cause (refused, bad
         // password, unwritable file), where the pool would retry until its timeout.
         let manager = Manager::new(target);
         let mut probe = manager.connect().map_err(|e| unavailable(e.to_string()))?;
-        SqlitePragmas
-            .on_acquire(&mut probe)
-            .map_err(|e| unavailable(e.to_string()))?;
+        SqlitePragmas.on_acquire(&mut probe).map_err(|e| unavailable(e.to_string()))?;
         drop(probe);
 
-        let max = if memory {
-            1
-        } else {
-            options.max_connections.max(1)
-        };
+        let max = if memory { 1 } else { options.max_connections.max(1) };
         let pool = Pool::builder()
             .max_size(max)
             .min_idle(Some(options.min_idle.min(max)))
@@ -140,11 +119,7 @@ impl Db {
             .error_handler(Box::new(LogErrors))
             .build(manager)
             .map_err(|e| unavailable(e.to_string()))?;
-        Ok(Db {
-            pool,
-            backend,
-            url: redacted,
-        })
+        Ok(Db { pool, backend, url: redacted })
     }
 
     /// Which backend this handle talks to.
@@ -188,27 +163,17 @@ impl Db {
     pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
         self.run(|conn| {
             let versions = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
-                applied
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<String>>()
+                applied.iter().map(ToString::to_string).collect::<Vec<String>>()
             };
             let applied = match conn {
                 // BEGIN IMMEDIATE takes the write lock first, so concurrent migrators queue.
                 DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-                    Ok::<_, StoreError>(versions(
-                        c.run_pending_migrations(SQLITE_MIGRATIONS)
-                            .map_err(migration_error)?,
-                    ))
+                    Ok::<_, StoreError>(versions(c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?))
                 })?,
                 DbConnection::Pg(c) => c.transaction(|c| {
-                    diesel::sql_query(format!(
-                        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-                    ))
-                    .execute(c)?;
+                    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).execute(c)?;
                     Ok::<_, StoreError>(versions(
-                        c.run_pending_migrations(POSTGRES_MIGRATIONS)
-                            .map_err(migration_error)?,
+                        c.run_pending_migrations(POSTGRES_MIGRATIONS).map_err(migration_error)?,
                     ))
                 })?,
             };

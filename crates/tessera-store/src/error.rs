@@ -32,11 +32,7 @@ pub enum StoreError {
     NotFound(&'static str),
     /// A stored value no longer parses into its domain type.
     #[error("corrupt value in {table}.{column}: {reason}")]
-    Corrupt {
-        table: &'static str,
-        column: &'static str,
-        reason: String,
-    },
+    Corrupt { table: &'static str, column: &'static str, reason: String },
     /// Applying migrations failed.
     #[error("database migration failed: {0}")]
     Migration(String),
@@ -64,21 +60,12 @@ impl From<DieselError> for StoreError {
 /// Maps a unique violation to `Conflict(what)`, other errors as `From` does.
 pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(DieselError) -> StoreError {
     move |e| match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            StoreError::Conflict(what)
-        }
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict(what),
         other => StoreError::from(other),
     }
 }
 
 /// Builds a `Corrupt` error for `table.column` from a parse failure.
-pub(crate) fn corrupt<E: std::fmt::Display>(
-    table: &'static str,
-    column: &'static str,
-) -> impl FnOnce(E) -> StoreError {
-    move |e| StoreError::Corrupt {
-        table,
-        column,
-        reason: e.to_string(),
-    }
+pub(crate) fn corrupt<E: std::fmt::Display>(table: &'static str, column: &'static str) -> impl FnOnce(E) -> StoreError {
+    move |e| StoreError::Corrupt { table, column, reason: e.to_string() }
 }

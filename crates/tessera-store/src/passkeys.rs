@@ -48,8 +48,7 @@ impl PasskeyRow {
         Ok(PasskeyRecord {
             id: parse(TABLE, "id", &self.id)?,
             citizen_id: parse(TABLE, "citizen_id", &self.citizen_id)?,
-            credential_id: CredentialId::new(self.credential_id)
-                .map_err(corrupt(TABLE, "credential_id"))?,
+            credential_id: CredentialId::new(self.credential_id).map_err(corrupt(TABLE, "credential_id"))?,
             passkey_json: self.passkey_json,
             name: self.name,
             sign_count: u32::try_from(self.sign_count).map_err(corrupt(TABLE, "sign_count"))?,
@@ -73,10 +72,7 @@ pub fn insert(conn: &mut DbConnection, passkey: &PasskeyRecord) -> Result<(), St
 }
 
 /// The citizen's passkeys, oldest first.
-pub fn list_for_citizen(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-) -> Result<Vec<PasskeyRecord>, StoreError> {
+pub fn list_for_citizen(conn: &mut DbConnection, citizen_id: CitizenId) -> Result<Vec<PasskeyRecord>, StoreError> {
     passkeys::table
         .filter(passkeys::citizen_id.eq(citizen_id.to_string()))
         .order((passkeys::created_at.asc(), passkeys::id.asc()))
@@ -103,10 +99,7 @@ pub fn by_credential_id(
 
 /// After a successful sign-in, stores what the ceremony changed: `passkey_json`, `sign_count`,
 /// the backup flags and `last_used_at` of `passkey` (matched by id). `NotFound` if it is gone.
-pub fn update_after_use(
-    conn: &mut DbConnection,
-    passkey: &PasskeyRecord,
-) -> Result<(), StoreError> {
+pub fn update_after_use(conn: &mut DbConnection, passkey: &PasskeyRecord) -> Result<(), StoreError> {
     let n = diesel::update(passkeys::table.find(passkey.id.to_string()))
         .set((
             passkeys::passkey_json.eq(&passkey.passkey_json),
@@ -116,32 +109,17 @@ pub fn update_after_use(
             passkeys::last_used_at.eq(passkey.last_used_at.map(|t| t.as_secs())),
         ))
         .execute(conn)?;
-    if n == 0 {
-        Err(StoreError::NotFound("passkey"))
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound("passkey")) } else { Ok(()) }
 }
 
 /// Renames passkey `id` if it belongs to `citizen_id`; returns whether it did.
-pub fn rename(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-    id: PasskeyId,
-    name: &str,
-) -> Result<bool, StoreError> {
-    let n = diesel::update(owned(citizen_id, id))
-        .set(passkeys::name.eq(name))
-        .execute(conn)?;
+pub fn rename(conn: &mut DbConnection, citizen_id: CitizenId, id: PasskeyId, name: &str) -> Result<bool, StoreError> {
+    let n = diesel::update(owned(citizen_id, id)).set(passkeys::name.eq(name)).execute(conn)?;
     Ok(n > 0)
 }
 
 /// Deletes passkey `id` if it belongs to `citizen_id`; returns whether it did.
-pub fn delete(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-    id: PasskeyId,
-) -> Result<bool, StoreError> {
+pub fn delete(conn: &mut DbConnection, citizen_id: CitizenId, id: PasskeyId) -> Result<bool, StoreError> {
     let n = diesel::delete(owned(citizen_id, id)).execute(conn)?;
     Ok(n > 0)
 }
@@ -150,7 +128,5 @@ pub fn delete(
 fn owned(citizen_id: CitizenId, id: PasskeyId) -> _ {
     let citizen: String = citizen_id.to_string();
     let id: String = id.to_string();
-    passkeys::table
-        .filter(passkeys::id.eq(id))
-        .filter(passkeys::citizen_id.eq(citizen))
+    passkeys::table.filter(passkeys::id.eq(id)).filter(passkeys::citizen_id.eq(citizen))
 }

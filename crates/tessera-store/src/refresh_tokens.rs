@@ -75,10 +75,7 @@ pub fn insert(conn: &mut DbConnection, token: &RefreshTokenRecord) -> Result<(),
 
 /// The token whose digest is `digest`, whatever its state (the caller checks expiry, rotation
 /// and revocation, and treats a rotated token presented again as reuse).
-pub fn by_digest(
-    conn: &mut DbConnection,
-    digest: &[u8],
-) -> Result<Option<RefreshTokenRecord>, StoreError> {
+pub fn by_digest(conn: &mut DbConnection, digest: &[u8]) -> Result<Option<RefreshTokenRecord>, StoreError> {
     refresh_tokens::table
         .filter(refresh_tokens::digest.eq(digest))
         .select(TokenRow::as_select())
@@ -91,11 +88,7 @@ pub fn by_digest(
 /// Marks token `id` rotated at `at` if it is neither rotated nor revoked yet, and returns
 /// whether this call did it. A single conditional `UPDATE`: of any number of nodes racing to
 /// rotate one token, exactly one gets `true`; the others must treat the token as reused.
-pub fn mark_rotated(
-    conn: &mut DbConnection,
-    id: RefreshTokenId,
-    at: UnixTime,
-) -> Result<bool, StoreError> {
+pub fn mark_rotated(conn: &mut DbConnection, id: RefreshTokenId, at: UnixTime) -> Result<bool, StoreError> {
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id.to_string()))
@@ -108,11 +101,7 @@ pub fn mark_rotated(
 }
 
 /// Revokes every not-yet-revoked token of the family; returns how many it revoked.
-pub fn revoke_family(
-    conn: &mut DbConnection,
-    family_id: GrantId,
-    at: UnixTime,
-) -> Result<usize, StoreError> {
+pub fn revoke_family(conn: &mut DbConnection, family_id: GrantId, at: UnixTime) -> Result<usize, StoreError> {
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id.to_string()))
@@ -144,11 +133,7 @@ pub fn revoke_for_citizen_client(
 
 /// Revokes every not-yet-revoked token of the citizen, for all clients (citizen disabled,
 /// "sign out everywhere"); returns how many it revoked.
-pub fn revoke_for_citizen(
-    conn: &mut DbConnection,
-    citizen_id: CitizenId,
-    at: UnixTime,
-) -> Result<usize, StoreError> {
+pub fn revoke_for_citizen(conn: &mut DbConnection, citizen_id: CitizenId, at: UnixTime) -> Result<usize, StoreError> {
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::citizen_id.eq(citizen_id.to_string()))
@@ -161,8 +146,5 @@ pub fn revoke_for_citizen(
 
 /// Deletes tokens that expired before `before`; returns how many.
 pub fn purge_expired(conn: &mut DbConnection, before: UnixTime) -> Result<usize, StoreError> {
-    Ok(diesel::delete(
-        refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before.as_secs())),
-    )
-    .execute(conn)?)
+    Ok(diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before.as_secs()))).execute(conn)?)
 }

@@ -75,10 +75,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<SigningKeyRecord>, StoreError
 }
 
 /// The keys in `state`, oldest first.
-pub fn list_by_state(
-    conn: &mut DbConnection,
-    state: KeyState,
-) -> Result<Vec<SigningKeyRecord>, StoreError> {
+pub fn list_by_state(conn: &mut DbConnection, state: KeyState) -> Result<Vec<SigningKeyRecord>, StoreError> {
     signing_keys::table
         .filter(signing_keys::state.eq(state.as_str()))
         .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
@@ -92,75 +89,44 @@ pub fn list_by_state(
 /// Moves key `kid` to `state` at `at`, stamping `activated_at` (to active) or `retired_at`
 /// (to retired). `NotFound` if there is no such key; `Conflict` if its algorithm already has
 /// a key in that state.
-pub fn set_state(
-    conn: &mut DbConnection,
-    kid: &Kid,
-    state: KeyState,
-    at: UnixTime,
-) -> Result<(), StoreError> {
+pub fn set_state(conn: &mut DbConnection, kid: &Kid, state: KeyState, at: UnixTime) -> Result<(), StoreError> {
     let target = signing_keys::table.find(kid.as_str());
     let state_col = signing_keys::state.eq(state.as_str());
     let at = Some(at.as_secs());
     let n = match state {
         KeyState::Next => diesel::update(target).set(state_col).execute(conn),
-        KeyState::Active => diesel::update(target)
-            .set((state_col, signing_keys::activated_at.eq(at)))
-            .execute(conn),
-        KeyState::Retired => diesel::update(target)
-            .set((state_col, signing_keys::retired_at.eq(at)))
-            .execute(conn),
+        KeyState::Active => diesel::update(target).set((state_col, signing_keys::activated_at.eq(at))).execute(conn),
+        KeyState::Retired => diesel::update(target).set((state_col, signing_keys::retired_at.eq(at))).execute(conn),
     }
     .map_err(conflict_as(ONE_PER_STATE))?;
-    if n == 0 {
-        Err(StoreError::NotFound("signing key"))
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound("signing key")) } else { Ok(()) }
 }
 
 /// Rotates the keys of `new_next.alg` in one transaction: the active key (if any) becomes
 /// retired, the next key becomes active, and `new_next` is stored as the new next key (its
 /// `state` is taken to be `next`). `NotFound` if the algorithm has no next key; `Conflict` if
 /// another node rotated at the same moment. Either everything happens or nothing does.
-pub fn rotate(
-    conn: &mut DbConnection,
-    new_next: &SigningKeyRecord,
-    at: UnixTime,
-) -> Result<(), StoreError> {
+pub fn rotate(conn: &mut DbConnection, new_next: &SigningKeyRecord, at: UnixTime) -> Result<(), StoreError> {
     let mut row = KeyRow::from_domain(new_next);
     row.state = KeyState::Next.as_str().to_owned();
     let secs = at.as_secs();
     conn.transaction(|conn| {
         let of_alg = signing_keys::alg.eq(row.alg.clone());
         diesel::update(
-            signing_keys::table
-                .filter(of_alg.clone())
-                .filter(signing_keys::state.eq(KeyState::Active.as_str())),
+            signing_keys::table.filter(of_alg.clone()).filter(signing_keys::state.eq(KeyState::Active.as_str())),
         )
-        .set((
-            signing_keys::state.eq(KeyState::Retired.as_str()),
-            signing_keys::retired_at.eq(Some(secs)),
-        ))
+        .set((signing_keys::state.eq(KeyState::Retired.as_str()), signing_keys::retired_at.eq(Some(secs))))
         .execute(conn)
         .map_err(conflict_as(ONE_PER_STATE))?;
-        let promoted = diesel::update(
-            signing_keys::table
-                .filter(of_alg)
-                .filter(signing_keys::state.eq(KeyState::Next.as_str())),
-        )
-        .set((
-            signing_keys::state.eq(KeyState::Active.as_str()),
-            signing_keys::activated_at.eq(Some(secs)),
-        ))
-        .execute(conn)
-        .map_err(conflict_as(ONE_PER_STATE))?;
+        let promoted =
+            diesel::update(signing_keys::table.filter(of_alg).filter(signing_keys::state.eq(KeyState::Next.as_str())))
+                .set((signing_keys::state.eq(KeyState::Active.as_str()), signing_keys::activated_at.eq(Some(secs))))
+                .execute(conn)
+                .map_err(conflict_as(ONE_PER_STATE))?;
         if promoted == 0 {
             return Err(StoreError::NotFound("next signing key for this algorithm"));
         }
-        diesel::insert_into(signing_keys::table)
-            .values(&row)
-            .execute(conn)
-            .map_err(conflict_as(ONE_PER_STATE))?;
+        diesel::insert_into(signing_keys::table).values(&row).execute(conn).map_err(conflict_as(ONE_PER_STATE))?;
         Ok(())
     })
 }

@@ -33,29 +33,23 @@ pub(crate) fn parse(url: &str) -> Result<Target, StoreError> {
         let lower = scheme.to_ascii_lowercase();
         return match lower.as_str() {
             "postgres" | "postgresql" if url[scheme.len()..].starts_with("://") => {
-                Ok(Target::Postgres {
-                    url: url.to_owned(),
-                })
+                Ok(Target::Postgres { url: url.to_owned() })
             }
-            "postgres" | "postgresql" => Err(invalid(
-                "a PostgreSQL URL must start with postgres:// or postgresql://".into(),
-            )),
+            "postgres" | "postgresql" => {
+                Err(invalid("a PostgreSQL URL must start with postgres:// or postgresql://".into()))
+            }
             "sqlite" => {
                 let rest = &url[scheme.len() + 1..];
                 let path = rest.strip_prefix("//").unwrap_or(rest);
                 if path.is_empty() {
                     return Err(invalid("the sqlite URL has no file path".into()));
                 }
-                Ok(Target::Sqlite {
-                    path: PathBuf::from(path),
-                })
+                Ok(Target::Sqlite { path: PathBuf::from(path) })
             }
             _ => Err(invalid(format!("scheme \"{lower}\" is not supported"))),
         };
     }
-    Ok(Target::Sqlite {
-        path: PathBuf::from(url),
-    })
+    Ok(Target::Sqlite { path: PathBuf::from(url) })
 }
 
 /// `scheme` if the URL starts with `scheme:` (RFC 3986 syntax, two characters or more so a
@@ -67,9 +61,7 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = url.split_once(':')?;
     let valid = scheme.len() >= 2
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     valid.then_some((scheme, rest))
 }
 
@@ -77,9 +69,7 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 pub fn redact(url: &str) -> String {
     let mut out = url.to_owned();
     if let Some(start) = out.find("://").map(|i| i + 3) {
-        let authority_end = out[start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| start + i);
+        let authority_end = out[start..].find(['/', '?', '#']).map_or(out.len(), |i| start + i);
         if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
             && let Some(colon) = out[start..at].find(':').map(|i| start + i)
         {
@@ -117,29 +107,20 @@ mod tests {
     use super::*;
 
     fn sqlite(p: &str) -> Target {
-        Target::Sqlite {
-            path: PathBuf::from(p),
-        }
+        Target::Sqlite { path: PathBuf::from(p) }
     }
 
     #[test]
     fn accepts_the_documented_forms() {
         assert_eq!(parse("sqlite://data/t.db").unwrap(), sqlite("data/t.db"));
-        assert_eq!(
-            parse("sqlite:///var/lib/t.db").unwrap(),
-            sqlite("/var/lib/t.db")
-        );
+        assert_eq!(parse("sqlite:///var/lib/t.db").unwrap(), sqlite("/var/lib/t.db"));
         assert_eq!(parse("sqlite:t.db").unwrap(), sqlite("t.db"));
         assert_eq!(parse("/tmp/x/t.db").unwrap(), sqlite("/tmp/x/t.db"));
         assert_eq!(parse("t.db").unwrap(), sqlite("t.db"));
         assert!(parse(":memory:").unwrap().is_sqlite_memory());
         assert!(parse("sqlite::memory:").unwrap().is_sqlite_memory());
         assert!(parse("sqlite://:memory:").unwrap().is_sqlite_memory());
-        for pg in [
-            "postgres://u@h/db",
-            "postgresql://u:p@h:5432/db?sslmode=disable",
-            "POSTGRES://h/db",
-        ] {
+        for pg in ["postgres://u@h/db", "postgresql://u:p@h:5432/db?sslmode=disable", "POSTGRES://h/db"] {
             assert_eq!(parse(pg).unwrap(), Target::Postgres { url: pg.to_owned() });
         }
     }
@@ -158,29 +139,20 @@ mod tests {
             let err = parse(bad).unwrap_err();
             let text = err.to_string();
             assert!(text.contains(needle), "{bad:?}: {text}");
-            assert!(
-                text.contains("postgres://") && text.contains("sqlite://PATH"),
-                "{text}"
-            );
+            assert!(text.contains("postgres://") && text.contains("sqlite://PATH"), "{text}");
             assert!(!text.contains("secret"));
         }
     }
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://tessera:s3cret@db:5432/t"),
-            "postgres://tessera:***@db:5432/t"
-        );
+        assert_eq!(redact("postgres://tessera:s3cret@db:5432/t"), "postgres://tessera:***@db:5432/t");
         assert_eq!(redact("postgres://tessera@db/t"), "postgres://tessera@db/t");
         assert_eq!(
             redact("postgres://u:p%40ss@h/db?password=x&sslmode=require"),
             "postgres://u:***@h/db?password=***&sslmode=require"
         );
-        assert_eq!(
-            redact("postgres://h/db?user=u&PASSWORD=x"),
-            "postgres://h/db?user=u&PASSWORD=***"
-        );
+        assert_eq!(redact("postgres://h/db?user=u&PASSWORD=x"), "postgres://h/db?user=u&PASSWORD=***");
         assert_eq!(redact("/var/lib/tessera.db"), "/var/lib/tessera.db");
     }
 

@@ -9,9 +9,7 @@ use crate::helpers::{citizen, stored_citizen, t};
 async fn citizen_roundtrip(db: Db) {
     let (c, p) = citizen("chan.tai.man");
     let (c2, p2) = (c.clone(), p.clone());
-    db.run(move |conn| citizens::insert(conn, &c2, &p2))
-        .await
-        .unwrap();
+    db.run(move |conn| citizens::insert(conn, &c2, &p2)).await.unwrap();
 
     let id = c.id;
     let (by_id, by_name, profile, missing) = db
@@ -27,18 +25,11 @@ async fn citizen_roundtrip(db: Db) {
         .unwrap();
     assert_eq!(by_id.as_ref(), Some(&c));
     assert_eq!(by_name.as_ref(), Some(&c));
-    assert_eq!(
-        profile.as_ref(),
-        Some(&p),
-        "every profile field, including the sealed HKID bytes"
-    );
+    assert_eq!(profile.as_ref(), Some(&p), "every profile field, including the sealed HKID bytes");
     assert!(missing.is_none());
 
     let nobody = Username::parse("nobody").unwrap();
-    let none = db
-        .run(move |conn| citizens::by_username(conn, &nobody))
-        .await
-        .unwrap();
+    let none = db.run(move |conn| citizens::by_username(conn, &nobody)).await.unwrap();
     assert!(none.is_none());
 }
 
@@ -46,37 +37,19 @@ async fn minimal_profile_roundtrip(db: Db) {
     let (c, _) = citizen("minimal");
     let p = Profile::new("LEE, Siu Ming");
     let (c2, p2) = (c.clone(), p.clone());
-    db.run(move |conn| citizens::insert(conn, &c2, &p2))
-        .await
-        .unwrap();
-    let stored = db
-        .run(move |conn| citizens::profile(conn, c.id))
-        .await
-        .unwrap();
+    db.run(move |conn| citizens::insert(conn, &c2, &p2)).await.unwrap();
+    let stored = db.run(move |conn| citizens::profile(conn, c.id)).await.unwrap();
     assert_eq!(stored, Some(p));
 }
 
 async fn duplicate_username_conflicts(db: Db) {
     stored_citizen(&db, "wong.siu.ling").await;
     let (again, p) = citizen("WONG.siu.ling");
-    let err = db
-        .run(move |conn| citizens::insert(conn, &again, &p))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict("username is already taken")),
-        "{err:?}"
-    );
-    assert!(
-        !err.to_string().contains("wong"),
-        "no personal data in errors: {err}"
-    );
+    let err = db.run(move |conn| citizens::insert(conn, &again, &p)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("username is already taken")), "{err:?}");
+    assert!(!err.to_string().contains("wong"), "no personal data in errors: {err}");
     let count = db
-        .run(|conn| {
-            Ok(tessera_store::schema::citizen_profiles::table
-                .count()
-                .get_result::<i64>(conn)?)
-        })
+        .run(|conn| Ok(tessera_store::schema::citizen_profiles::table.count().get_result::<i64>(conn)?))
         .await
         .unwrap();
     assert_eq!(count, 1, "the failed insert left no orphan profile");
@@ -139,9 +112,7 @@ async fn list_pages_by_username(db: Db) {
         })
         .await
         .unwrap();
-    let names = |v: &[tessera_domain::Citizen]| {
-        v.iter().map(|c| c.username.to_string()).collect::<Vec<_>>()
-    };
+    let names = |v: &[tessera_domain::Citizen]| v.iter().map(|c| c.username.to_string()).collect::<Vec<_>>();
     assert_eq!(names(&first), ["alice", "bob"]);
     assert_eq!(names(&second), ["carol", "dave", "erin"]);
 }
@@ -151,24 +122,12 @@ async fn corrupt_values_are_reported_not_panicked(db: Db) {
     let stored = stored_citizen(&db, "to.be.corrupted").await;
     let err = db
         .run(move |conn| {
-            diesel::update(c::table.find(stored.id.to_string()))
-                .set(c::roles.eq("not json"))
-                .execute(conn)?;
+            diesel::update(c::table.find(stored.id.to_string())).set(c::roles.eq("not json")).execute(conn)?;
             citizens::by_id(conn, stored.id)
         })
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Corrupt {
-                table: "citizens",
-                column: "roles",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::Corrupt { table: "citizens", column: "roles", .. }), "{err:?}");
 }
 
 async fn deleting_a_citizen_cascades(db: Db) {

@@ -51,10 +51,7 @@ async fn client_roundtrip_and_update(db: Db) {
     assert_eq!(disabled.updated_at, t(30));
 }
 
-pub fn with_created(
-    mut c: tessera_domain::Client,
-    at: tessera_domain::UnixTime,
-) -> tessera_domain::Client {
+pub fn with_created(mut c: tessera_domain::Client, at: tessera_domain::UnixTime) -> tessera_domain::Client {
     c.created_at = at;
     c
 }

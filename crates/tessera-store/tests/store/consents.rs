@@ -28,13 +28,7 @@ async fn grant_supersedes_the_previous_consent(db: Db) {
     let second = consent(citizen, &td, &["openid", "email"], 2);
     let elsewhere = consent(citizen, &ird, &["openid"], 3);
     let bystanders = consent(other_citizen, &td, &["openid"], 4);
-    let (a, b, c, d, td2) = (
-        first.clone(),
-        second.clone(),
-        elsewhere.clone(),
-        bystanders.clone(),
-        td.clone(),
-    );
+    let (a, b, c, d, td2) = (first.clone(), second.clone(), elsewhere.clone(), bystanders.clone(), td.clone());
     let (live, history, bystander_live) = db
         .run(move |conn| {
             for c in [&a, &d, &b, &c] {
@@ -49,15 +43,8 @@ async fn grant_supersedes_the_previous_consent(db: Db) {
         .await
         .unwrap();
     assert_eq!(live, Some(second.clone()));
-    assert_eq!(
-        bystander_live,
-        Some(bystanders),
-        "other citizens' consents are untouched"
-    );
-    let superseded = Consent {
-        revoked_at: Some(t(2)),
-        ..first.clone()
-    };
+    assert_eq!(bystander_live, Some(bystanders), "other citizens' consents are untouched");
+    let superseded = Consent { revoked_at: Some(t(2)), ..first.clone() };
     assert_eq!(
         history,
         vec![elsewhere.clone(), second.clone(), superseded],
@@ -83,17 +70,8 @@ async fn grant_supersedes_the_previous_consent(db: Db) {
     assert!(!by_other && revoked && !twice);
     assert!(live_after.is_none());
     assert_eq!(ird_live.map(|c| c.id), Some(eid));
-    let history = db
-        .run(move |conn| consents::list_for_citizen(conn, citizen))
-        .await
-        .unwrap();
-    assert_eq!(
-        history
-            .iter()
-            .find(|c| c.id == sid)
-            .and_then(|c| c.revoked_at),
-        Some(t(11))
-    );
+    let history = db.run(move |conn| consents::list_for_citizen(conn, citizen)).await.unwrap();
+    assert_eq!(history.iter().find(|c| c.id == sid).and_then(|c| c.revoked_at), Some(t(11)));
 }
 
 async fn at_most_one_live_consent_per_client(db: Db) {

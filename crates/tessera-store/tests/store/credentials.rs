@@ -6,12 +6,7 @@ use tessera_store::{Db, StoreError, credentials};
 use crate::helpers::{stored_citizen, t};
 
 fn cred(citizen_id: CitizenId, phc: &str, at: i64) -> PasswordCredential {
-    PasswordCredential {
-        citizen_id,
-        phc: phc.into(),
-        created_at: t(at),
-        updated_at: t(at),
-    }
+    PasswordCredential { citizen_id, phc: phc.into(), created_at: t(at), updated_at: t(at) }
 }
 
 async fn password_set_replace_remove(db: Db) {
@@ -26,14 +21,7 @@ async fn password_set_replace_remove(db: Db) {
             let second = credentials::password_for(conn, id)?;
             let removed = credentials::remove_password(conn, id)?;
             let again = credentials::remove_password(conn, id)?;
-            Ok((
-                none,
-                first,
-                second,
-                removed,
-                again,
-                credentials::password_for(conn, id)?,
-            ))
+            Ok((none, first, second, removed, again, credentials::password_for(conn, id)?))
         })
         .await
         .unwrap();
@@ -41,11 +29,7 @@ async fn password_set_replace_remove(db: Db) {
     assert_eq!(first, Some(cred(id, "$argon2id$one", 1)));
     let second = second.unwrap();
     assert_eq!(second.phc, "$argon2id$two");
-    assert_eq!(
-        (second.created_at, second.updated_at),
-        (t(1), t(5)),
-        "replacing keeps created_at"
-    );
+    assert_eq!((second.created_at, second.updated_at), (t(1), t(5)), "replacing keeps created_at");
     assert!(removed && !again);
     assert!(after.is_none());
 }

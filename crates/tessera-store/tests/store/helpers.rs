@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 use tessera_domain::{
-    Birthdate, Citizen, Client, ClientId, Email, Gender, Phone, Profile, SubjectType,
-    TokenEndpointAuthMethod, UnixTime, Username,
+    Birthdate, Citizen, Client, ClientId, Email, Gender, Phone, Profile, SubjectType, TokenEndpointAuthMethod,
+    UnixTime, Username,
 };
 use tessera_store::{Db, DbOptions};
 
@@ -44,26 +44,17 @@ macro_rules! on_both_unmigrated {
 }
 
 pub fn options() -> DbOptions {
-    DbOptions {
-        connect_timeout: Duration::from_secs(5),
-        max_connections: 4,
-        min_idle: 1,
-    }
+    DbOptions { connect_timeout: Duration::from_secs(5), max_connections: 4, min_idle: 1 }
 }
 
 pub async fn connect(url: String) -> Result<Db, tessera_store::StoreError> {
-    tokio::task::spawn_blocking(move || Db::connect(&url, &options()))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || Db::connect(&url, &options())).await.unwrap()
 }
 
 /// A SQLite file in a fresh temporary directory, in a sub-directory that does not exist yet.
 pub async fn sqlite_db(migrate: bool) -> (Db, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join("nested/dir/tessera.db").display()
-    );
+    let url = format!("sqlite://{}", dir.path().join("nested/dir/tessera.db").display());
     let db = connect(url).await.unwrap();
     if migrate {
         db.migrate().await.unwrap();
@@ -73,9 +64,7 @@ pub async fn sqlite_db(migrate: bool) -> (Db, TempDir) {
 
 /// A fresh, empty PostgreSQL database, or `None` when no PostgreSQL is configured.
 pub async fn postgres_db(migrate: bool) -> Option<Db> {
-    let url = tokio::task::spawn_blocking(tessera_testkit::fresh_postgres_database)
-        .await
-        .unwrap()?;
+    let url = tokio::task::spawn_blocking(tessera_testkit::fresh_postgres_database).await.unwrap()?;
     let db = connect(url).await.unwrap();
     if migrate {
         db.migrate().await.unwrap();
@@ -110,9 +99,7 @@ pub fn citizen(username: &str) -> (Citizen, Profile) {
 pub async fn stored_citizen(db: &Db, username: &str) -> Citizen {
     let (c, p) = citizen(username);
     let stored = c.clone();
-    db.run(move |conn| tessera_store::citizens::insert(conn, &c, &p))
-        .await
-        .unwrap();
+    db.run(move |conn| tessera_store::citizens::insert(conn, &c, &p)).await.unwrap();
     stored
 }
 
@@ -122,10 +109,7 @@ pub fn client(id: &str) -> Client {
         department_en: "Transport Department".into(),
         department_zh: "運輸署".into(),
         name: "Licensing portal".into(),
-        redirect_uris: vec![
-            "https://td.example.gov.hk/callback".into(),
-            "https://td.example.gov.hk/cb?x=\"1\"".into(),
-        ],
+        redirect_uris: vec!["https://td.example.gov.hk/callback".into(), "https://td.example.gov.hk/cb?x=\"1\"".into()],
         post_logout_redirect_uris: vec!["https://td.example.gov.hk/".into()],
         allowed_scopes: vec!["openid".into(), "profile".into(), "email".into()],
         token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
@@ -144,8 +128,6 @@ pub fn client(id: &str) -> Client {
 pub async fn stored_client(db: &Db, id: &str) -> Client {
     let c = client(id);
     let stored = c.clone();
-    db.run(move |conn| tessera_store::clients::insert(conn, &c))
-        .await
-        .unwrap();
+    db.run(move |conn| tessera_store::clients::insert(conn, &c)).await.unwrap();
     stored
 }

@@ -42,11 +42,7 @@ async fn passkey_lifecycle(db: Db) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        listed,
-        vec![first.clone(), second.clone()],
-        "oldest first, only alice's"
-    );
+    assert_eq!(listed, vec![first.clone(), second.clone()], "oldest first, only alice's");
     assert_eq!(found, Some(second.clone()));
     assert!(unknown.is_none());
 
@@ -65,22 +61,12 @@ async fn passkey_lifecycle(db: Db) {
             let renamed = passkeys::rename(conn, alice, fid, "Work phone")?;
             let deleted_by_other = passkeys::delete(conn, bob, sid)?;
             let deleted = passkeys::delete(conn, alice, sid)?;
-            Ok((
-                after,
-                renamed_by_other,
-                renamed,
-                deleted_by_other,
-                deleted,
-                passkeys::list_for_citizen(conn, alice)?,
-            ))
+            Ok((after, renamed_by_other, renamed, deleted_by_other, deleted, passkeys::list_for_citizen(conn, alice)?))
         })
         .await
         .unwrap();
     let after = after.unwrap();
-    assert_eq!(
-        (after.sign_count, after.backup_state, after.last_used_at),
-        (u32::MAX, true, Some(t(50)))
-    );
+    assert_eq!((after.sign_count, after.backup_state, after.last_used_at), (u32::MAX, true, Some(t(50))));
     assert_eq!(after.passkey_json, used.passkey_json);
     assert_eq!(after.name, "iPhone");
     assert!(!renamed_by_other && renamed, "only the owner renames");
@@ -89,10 +75,7 @@ async fn passkey_lifecycle(db: Db) {
     assert_eq!(remaining[0].name, "Work phone");
 
     let gone = passkey(alice, &[42], 9);
-    let err = db
-        .run(move |conn| passkeys::update_after_use(conn, &gone))
-        .await
-        .unwrap_err();
+    let err = db.run(move |conn| passkeys::update_after_use(conn, &gone)).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound("passkey")), "{err:?}");
 }
 
@@ -108,17 +91,8 @@ async fn duplicate_credential_id_across_citizens_conflicts(db: Db) {
         })
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Conflict("passkey credential id is already registered")
-        ),
-        "{err:?}"
-    );
-    let mallorys = db
-        .run(move |conn| passkeys::list_for_citizen(conn, mallory))
-        .await
-        .unwrap();
+    assert!(matches!(err, StoreError::Conflict("passkey credential id is already registered")), "{err:?}");
+    let mallorys = db.run(move |conn| passkeys::list_for_citizen(conn, mallory)).await.unwrap();
     assert!(mallorys.is_empty());
 }
 

@@ -40,14 +40,7 @@ async fn token_roundtrip_and_revocation(db: Db) {
     let d = token(4, GrantId::generate(), &ird, Some(citizen), 100);
     let e = token(5, GrantId::generate(), &td, Some(other), 100);
     let f = token(6, GrantId::generate(), &td, None, 5);
-    let all = [
-        a.clone(),
-        b.clone(),
-        c.clone(),
-        d.clone(),
-        e.clone(),
-        f.clone(),
-    ];
+    let all = [a.clone(), b.clone(), c.clone(), d.clone(), e.clone(), f.clone()];
     let td2 = td.clone();
     let (found, missing, fam, fam_again, pair, everywhere, purged) = db
         .run(move |conn| {
@@ -68,10 +61,7 @@ async fn token_roundtrip_and_revocation(db: Db) {
     assert_eq!(found, Some(a));
     assert!(missing.is_none());
     assert_eq!((fam, fam_again), (2, 0), "the family's two tokens, once");
-    assert_eq!(
-        pair, 1,
-        "c only: a and b were already revoked, d is another client, e another citizen"
-    );
+    assert_eq!(pair, 1, "c only: a and b were already revoked, d is another client, e another citizen");
     assert_eq!(everywhere, 1, "d");
     assert_eq!(purged, 1, "f expired");
 
@@ -86,11 +76,7 @@ async fn token_roundtrip_and_revocation(db: Db) {
         .await
         .unwrap();
     assert_eq!(after.0.and_then(|t| t.revoked_at), Some(t(10)));
-    assert_eq!(
-        after.1.map(|t| t.revoked_at),
-        Some(None),
-        "another citizen's token survives"
-    );
+    assert_eq!(after.1.map(|t| t.revoked_at), Some(None), "another citizen's token survives");
     assert!(after.2.is_none());
 }
 
@@ -105,31 +91,20 @@ async fn duplicate_digest_conflicts(db: Db) {
         })
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Conflict("refresh token digest already exists")
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::Conflict("refresh token digest already exists")), "{err:?}");
 }
 
 async fn rotation_race_has_one_winner(db: Db) {
     let td = stored_client(&db, "td").await.id;
     let tok = token(7, GrantId::generate(), &td, None, 100);
     let id = tok.id;
-    db.run(move |conn| refresh_tokens::insert(conn, &tok))
-        .await
-        .unwrap();
+    db.run(move |conn| refresh_tokens::insert(conn, &tok)).await.unwrap();
 
     // Eight nodes present the same token at once.
     let racers: Vec<_> = (0..8)
         .map(|i| {
             let db = db.clone();
-            tokio::spawn(async move {
-                db.run(move |conn| refresh_tokens::mark_rotated(conn, id, t(20 + i)))
-                    .await
-            })
+            tokio::spawn(async move { db.run(move |conn| refresh_tokens::mark_rotated(conn, id, t(20 + i))).await })
         })
         .collect();
     let mut wins = 0;
@@ -141,10 +116,7 @@ async fn rotation_race_has_one_winner(db: Db) {
     assert_eq!(wins, 1, "exactly one rotation wins");
     let (stored, late) = db
         .run(move |conn| {
-            Ok((
-                refresh_tokens::by_digest(conn, &[7; 32])?,
-                refresh_tokens::mark_rotated(conn, id, t(99))?,
-            ))
+            Ok((refresh_tokens::by_digest(conn, &[7; 32])?, refresh_tokens::mark_rotated(conn, id, t(99))?))
         })
         .await
         .unwrap();

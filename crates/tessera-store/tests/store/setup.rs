@@ -30,11 +30,7 @@ async fn concurrent_migrations_apply_once(db: Db) {
     for run in runs {
         applied.extend(run.await.unwrap().unwrap());
     }
-    assert_eq!(
-        applied,
-        vec!["20261129000001".to_owned()],
-        "one run applied it, the others found nothing to do"
-    );
+    assert_eq!(applied, vec!["20261129000001".to_owned()], "one run applied it, the others found nothing to do");
 }
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -54,14 +50,8 @@ async fn down_migrations_revert_cleanly(db: Db) {
         .await
         .unwrap();
     assert_eq!(reverted, Ok(1));
-    let err = db
-        .run(|conn| tessera_store::citizens::list(conn, None, 1))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Query(_)),
-        "the tables are gone: {err:?}"
-    );
+    let err = db.run(|conn| tessera_store::citizens::list(conn, None, 1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Query(_)), "the tables are gone: {err:?}");
     assert_eq!(db.migrate().await.unwrap().len(), 1, "and come back");
 }
 
@@ -73,15 +63,9 @@ on_both_unmigrated! {
 
 async fn ping_and_backend(db: Db) {
     db.ping().await.unwrap();
-    let expected = if db.redacted_url().starts_with("postgres") {
-        Backend::Postgres
-    } else {
-        Backend::Sqlite
-    };
+    let expected = if db.redacted_url().starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
     assert_eq!(db.backend(), expected);
-    let matches = db
-        .run(move |conn| Ok(matches!(conn, DbConnection::Pg(_)) == (expected == Backend::Postgres)))
-        .await;
+    let matches = db.run(move |conn| Ok(matches!(conn, DbConnection::Pg(_)) == (expected == Backend::Postgres))).await;
     assert!(matches.unwrap());
 }
 
@@ -154,36 +138,22 @@ fn pragma(conn: &mut DbConnection, name: &str, column: &str) -> i64 {
 #[tokio::test]
 async fn sqlite_file_is_in_wal_mode_with_foreign_keys_on() {
     let (db, dir) = sqlite_db(true).await;
-    assert!(
-        dir.path().join("nested/dir/tessera.db").is_file(),
-        "parent directories are created"
-    );
+    assert!(dir.path().join("nested/dir/tessera.db").is_file(), "parent directories are created");
     // Several connections at once, so more than one pooled connection gets checked.
     let checks: Vec<_> = (0..4)
         .map(|_| {
             db.run(|conn| {
-                let mode = diesel::sql_query("PRAGMA journal_mode")
-                    .get_result::<Mode>(conn)?
-                    .journal_mode;
+                let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<Mode>(conn)?.journal_mode;
                 std::thread::sleep(Duration::from_millis(50));
                 let fk = pragma(conn, "foreign_keys", "foreign_keys");
-                Ok((
-                    mode,
-                    fk,
-                    pragma(conn, "busy_timeout", "timeout"),
-                    pragma(conn, "synchronous", "synchronous"),
-                ))
+                Ok((mode, fk, pragma(conn, "busy_timeout", "timeout"), pragma(conn, "synchronous", "synchronous")))
             })
         })
         .collect();
     for check in checks {
         let (mode, fk, busy, sync) = check.await.unwrap();
         assert_eq!(mode, "wal");
-        assert_eq!(
-            (fk, busy, sync),
-            (1, 5000, 1),
-            "foreign_keys, busy_timeout, synchronous=NORMAL"
-        );
+        assert_eq!((fk, busy, sync), (1, 5000, 1), "foreign_keys, busy_timeout, synchronous=NORMAL");
     }
 }
 
@@ -196,9 +166,7 @@ async fn sqlite_accepts_every_documented_url_form() {
         format!("sqlite:{}", dir.path().join("b.db").display()),
         dir.path().join("c/c.db").display().to_string(),
     ] {
-        let db = connect(url.clone())
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let db = connect(url.clone()).await.unwrap_or_else(|e| panic!("{url}: {e}"));
         assert_eq!(db.backend(), Backend::Sqlite);
         db.migrate().await.unwrap();
     }
@@ -212,48 +180,29 @@ async fn sqlite_in_memory_keeps_one_database() {
     let db = connect(":memory:".into()).await.unwrap();
     db.migrate().await.unwrap();
     let c = crate::helpers::stored_citizen(&db, "memory.user").await;
-    let found = db
-        .run(move |conn| tessera_store::citizens::by_id(conn, c.id))
-        .await
-        .unwrap();
-    assert!(
-        found.is_some(),
-        "the second checkout sees the first one's writes"
-    );
+    let found = db.run(move |conn| tessera_store::citizens::by_id(conn, c.id)).await.unwrap();
+    assert!(found.is_some(), "the second checkout sees the first one's writes");
 }
 
 #[tokio::test]
 async fn unreachable_postgres_is_unavailable_quickly() {
     let started = Instant::now();
-    let result = tokio::time::timeout(
-        Duration::from_secs(30),
-        connect("postgres://tessera:s3cret@127.0.0.1:1/x".into()),
-    )
-    .await
-    .expect("connect must not hang");
+    let result =
+        tokio::time::timeout(Duration::from_secs(30), connect("postgres://tessera:s3cret@127.0.0.1:1/x".into()))
+            .await
+            .expect("connect must not hang");
     let err = result.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
     let text = err.to_string();
     match &err {
-        StoreError::Unavailable {
-            backend,
-            url,
-            cause,
-        } => {
+        StoreError::Unavailable { backend, url, cause } => {
             assert_eq!(*backend, Backend::Postgres);
             assert_eq!(url, "postgres://tessera:***@127.0.0.1:1/x");
             assert!(!cause.is_empty());
         }
         other => panic!("expected Unavailable, got {other:?}"),
     }
-    assert!(
-        text.contains("PostgreSQL") && text.contains("127.0.0.1:1"),
-        "{text}"
-    );
+    assert!(text.contains("PostgreSQL") && text.contains("127.0.0.1:1"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
 
@@ -261,58 +210,26 @@ async fn unreachable_postgres_is_unavailable_quickly() {
 async fn unresponsive_postgres_times_out() {
     // TEST-NET-1 (RFC 5737): routed nowhere, so the connection attempt hangs or is refused;
     // either way `connect_timeout` bounds it.
-    let options = tessera_store::DbOptions {
-        connect_timeout: Duration::from_secs(2),
-        ..crate::helpers::options()
-    };
+    let options = tessera_store::DbOptions { connect_timeout: Duration::from_secs(2), ..crate::helpers::options() };
     let started = Instant::now();
     let result = tokio::time::timeout(
         Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || {
-            Db::connect("postgresql://tessera@192.0.2.1:5432/x", &options)
-        }),
+        tokio::task::spawn_blocking(move || Db::connect("postgresql://tessera@192.0.2.1:5432/x", &options)),
     )
     .await
     .expect("connect must not hang")
     .unwrap();
-    assert!(
-        matches!(
-            result,
-            Err(StoreError::Unavailable {
-                backend: Backend::Postgres,
-                ..
-            })
-        ),
-        "{result:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(matches!(result, Err(StoreError::Unavailable { backend: Backend::Postgres, .. })), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn unparseable_urls_name_the_accepted_forms() {
-    for url in [
-        "mysql://root:pw@localhost/db",
-        "",
-        "redis://127.0.0.1",
-        "postgres:nodb",
-    ] {
+    for url in ["mysql://root:pw@localhost/db", "", "redis://127.0.0.1", "postgres:nodb"] {
         let err = connect(url.into()).await.unwrap_err();
-        assert!(
-            matches!(err, StoreError::InvalidUrl { .. }),
-            "{url}: {err:?}"
-        );
+        assert!(matches!(err, StoreError::InvalidUrl { .. }), "{url}: {err:?}");
         let text = err.to_string();
-        for form in [
-            "postgres://",
-            "postgresql://",
-            "sqlite://PATH",
-            "sqlite:PATH",
-            ":memory:",
-        ] {
+        for form in ["postgres://", "postgresql://", "sqlite://PATH", "sqlite:PATH", ":memory:"] {
             assert!(text.contains(form), "{text}");
         }
         assert!(!text.contains("pw@"), "{text}");
@@ -324,19 +241,8 @@ async fn sqlite_unopenable_file_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     // A directory where the database file should be.
     std::fs::create_dir_all(dir.path().join("taken.db")).unwrap();
-    let err = connect(dir.path().join("taken.db").display().to_string())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Unavailable {
-                backend: Backend::Sqlite,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = connect(dir.path().join("taken.db").display().to_string()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { backend: Backend::Sqlite, .. }), "{err:?}");
 }
 
 #[test]
@@ -349,11 +255,7 @@ fn migration_folders_list_the_same_migrations() {
             .filter(|e| e.file_type().unwrap().is_dir())
             .map(|e| {
                 for file in ["up.sql", "down.sql"] {
-                    assert!(
-                        e.path().join(file).is_file(),
-                        "{}/{file} is missing",
-                        e.path().display()
-                    );
+                    assert!(e.path().join(file).is_file(), "{}/{file} is missing", e.path().display());
                 }
                 e.file_name().to_string_lossy().into_owned()
             })
@@ -361,8 +263,5 @@ fn migration_folders_list_the_same_migrations() {
     };
     let (sqlite, postgres) = (list("sqlite"), list("postgres"));
     assert!(!sqlite.is_empty());
-    assert_eq!(
-        sqlite, postgres,
-        "migrations/sqlite and migrations/postgres must hold the same migrations"
-    );
+    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same migrations");
 }

@@ -83,10 +83,7 @@ async fn rotation_moves_every_key_one_step(db: Db) {
         "the other algorithm is untouched"
     );
     assert_eq!(es_after.len(), 2);
-    assert_eq!(
-        after_two[4].private_key_sealed,
-        key("k4", "RS256", KeyState::Next, 0).private_key_sealed
-    );
+    assert_eq!(after_two[4].private_key_sealed, key("k4", "RS256", KeyState::Next, 0).private_key_sealed);
 }
 
 async fn rotation_without_next_key_changes_nothing(db: Db) {
@@ -101,11 +98,7 @@ async fn rotation_without_next_key_changes_nothing(db: Db) {
         .await
         .unwrap();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
-    assert_eq!(
-        after,
-        vec![k1],
-        "rolled back: the active key is still active, no new key"
-    );
+    assert_eq!(after, vec![k1], "rolled back: the active key is still active, no new key");
 }
 
 async fn one_active_and_one_next_per_algorithm(db: Db) {
@@ -143,13 +136,8 @@ async fn set_state_stamps_dates(db: Db) {
             let active = signing_keys::list_by_state(conn, KeyState::Active)?;
             signing_keys::set_state(conn, &kid, KeyState::Retired, t(9))?;
             let retired = signing_keys::list_by_state(conn, KeyState::Retired)?;
-            let missing = signing_keys::set_state(
-                conn,
-                &Kid::parse("ghost").unwrap(),
-                KeyState::Retired,
-                t(9),
-            )
-            .unwrap_err();
+            let missing =
+                signing_keys::set_state(conn, &Kid::parse("ghost").unwrap(), KeyState::Retired, t(9)).unwrap_err();
             let kept = signing_keys::purge_retired(conn, t(9))?;
             assert_eq!(kept, 0, "retired at t(9) is not before t(9)");
             let purged = signing_keys::purge_retired(conn, t(10))?;
@@ -158,14 +146,8 @@ async fn set_state_stamps_dates(db: Db) {
         .await
         .unwrap();
     assert_eq!(active[0].activated_at, Some(t(5)));
-    assert_eq!(
-        (retired[0].activated_at, retired[0].retired_at),
-        (Some(t(5)), Some(t(9)))
-    );
-    assert!(
-        matches!(missing, StoreError::NotFound("signing key")),
-        "{missing:?}"
-    );
+    assert_eq!((retired[0].activated_at, retired[0].retired_at), (Some(t(5)), Some(t(9))));
+    assert!(matches!(missing, StoreError::NotFound("signing key")), "{missing:?}");
     assert_eq!(purged, 1);
     assert!(none_left.is_empty());
 }
