@@ -1,0 +1,154 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
+use super::*;
+use figment::Jail;
+
+fn problems(raw: RawConfig) -> Vec<Problem> {
+    match validate(raw) {
+        Err(ConfigError::Invalid(p)) => p,
+        other => panic!("expected invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_are_the_embedded_setup() {
+    let s = validate(RawConfig::default()).unwrap();
+    assert_eq!(issuer_string(&s.issuer), "http://localhost:8080");
+    assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.database.url.expose(), "sqlite://./data/tessera.db");
+    assert_eq!(s.session.store.expose(), "memory");
+    assert!(matches!(s.master_key, MasterKeySource::Generated(ref p) if p.ends_with("master.key")));
+    assert_eq!(s.log.format, LogFormat::Pretty);
+}
+
+#[test]
+fn issuer_must_be_https_except_on_loopback() {
+    assert!(parse_issuer("https://id.gov.example").is_ok());
+    assert!(parse_issuer("http://localhost:8080").is_ok());
+    assert!(parse_issuer("http://127.0.0.1:9000").is_ok());
+    for bad in [
+        "http://id.gov.example",
+        "ftp://x",
+        "https://id.example/?a=b",
+        "https://id.example/#f",
+        "https://u:p@id.example",
+        "not a url",
+    ] {
+        assert!(parse_issuer(bad).is_err(), "{bad}");
+    }
+    assert_eq!(issuer_string(&parse_issuer("https://id.example/").unwrap()), "https://id.example");
+    assert_eq!(issuer_string(&parse_issuer("https://id.example/tessera/").unwrap()), "https://id.example/tessera");
+}
+
+#[test]
+fn every_problem_names_its_setting() {
+    let raw = RawConfig {
+        issuer: "http://evil.example".into(),
+        listen: "localhost".into(),
+        database: RawDatabase { url: Some("mysql://x".into()), max_connections: 0, ..RawDatabase::default() },
+        session: RawSession { store: Some("memcached://x".into()), ..RawSession::default() },
+        log: RawLog { format: "xml".into(), level: "info".into() },
+        ..RawConfig::default()
+    };
+    let settings: Vec<&str> = problems(raw).iter().map(|p| p.setting).collect();
+    for s in ["issuer", "listen", "database.url", "database.max_connections", "session.store", "log.format"] {
+        assert!(settings.contains(&s), "{s} missing from {settings:?}");
+    }
+}
+
+#[test]
+fn the_error_is_one_line() {
+    let raw = RawConfig { issuer: "nope".into(), listen: "x".into(), ..RawConfig::default() };
+    let text = validate(raw).unwrap_err().to_string();
+    assert!(!text.contains('\n'), "{text}");
+    assert!(text.contains("setting `issuer`") && text.contains("setting `listen`"), "{text}");
+}
+
+#[test]
+fn secrets_come_from_files_and_never_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db-url");
+    std::fs::write(&path, "postgres://tessera:hunter2@db/tessera\n").unwrap();
+    let raw =
+        RawConfig { database: RawDatabase { url_file: Some(path), ..RawDatabase::default() }, ..RawConfig::default() };
+    let s = validate(raw).unwrap();
+    assert_eq!(s.database.url.expose(), "postgres://tessera:hunter2@db/tessera");
+    assert!(!format!("{s:?}").contains("hunter2"));
+    assert_eq!(redact_url(s.database.url.expose()), "postgres://tessera:***@db/tessera");
+}
+
+#[test]
+fn a_missing_secret_file_is_named() {
+    let raw = RawConfig {
+        session: RawSession { store_file: Some("/nonexistent/redis-url".into()), ..RawSession::default() },
+        ..RawConfig::default()
+    };
+    let p = problems(raw);
+    assert!(p[0].reason.contains("/nonexistent/redis-url"), "{p:?}");
+}
+
+#[test]
+fn inline_and_file_together_are_refused() {
+    let raw = RawConfig {
+        crypto: RawCrypto { master_key: Some("x".into()), master_key_file: Some("/k".into()) },
+        ..RawConfig::default()
+    };
+    assert_eq!(problems(raw)[0].setting, "crypto.master_key");
+}
+
+#[test]
+fn file_then_environment_override_defaults() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "tessera.toml",
+            "issuer = \"https://id.example\"\nlisten = \"0.0.0.0:9000\"\n[session]\nstore = \"redis://127.0.0.1:6379\"\n",
+        )?;
+        jail.set_env("TESSERA__LISTEN", "127.0.0.1:9001");
+        jail.set_env("TESSERA__DATABASE__URL", "postgres://u@h/db");
+        let s = load(None).unwrap();
+        assert_eq!(issuer_string(&s.issuer), "https://id.example");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(s.database.url.expose(), "postgres://u@h/db");
+        assert_eq!(s.session.store.expose(), "redis://127.0.0.1:6379");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_malformed_file_is_one_clear_line() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bad.toml", "issuer = \"https://id.example\"\n[database\nurl = 3\n")?;
+        let err = load(Some(Path::new("bad.toml"))).unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("bad.toml"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_setting_is_named() {
+    Jail::expect_with(|jail| {
+        jail.create_file("tessera.toml", "[database]\nurll = \"x\"\n")?;
+        let err = load(None).unwrap_err().to_string();
+        assert!(err.contains("urll"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_explicit_file_is_an_error() {
+    let err = load(Some(Path::new("/nonexistent/tessera.toml"))).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent/tessera.toml"), "{err}");
+}
+
+#[test]
+fn the_production_example_is_a_valid_configuration_file() {
+    let raw: RawConfig = Figment::from(Serialized::defaults(RawConfig::default()))
+        .merge(Toml::string(include_str!("../../../deploy/tessera.toml")))
+        .extract()
+        .unwrap();
+    assert_eq!(raw.log.format, "json");
+    assert!(
+        raw.database.url_file.is_some() && raw.session.store_file.is_some() && raw.crypto.master_key_file.is_some()
+    );
+    assert!(parse_issuer(&raw.issuer).is_ok());
+}

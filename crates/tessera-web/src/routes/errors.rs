@@ -1,0 +1,50 @@
+//! Error pages in the citizen's language: the 404 for unknown paths, and the page
+//! shown instead of any bare 5xx response.
+
+use super::{render_page, request_locale};
+use crate::errors::WebError;
+use crate::state::AppState;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+fn error_context(state: &AppState, req: &HttpRequest, heading: &str, message: &str) -> tera::Context {
+    let locale = request_locale(req, state);
+    let catalog = state.pages.catalogs();
+    let mut context = tera::Context::new();
+    context.insert("heading", catalog.message(locale, heading));
+    context.insert("message", catalog.message(locale, message));
+    context
+}
+
+/// The default service: a localized 404 page.
+pub async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let context = error_context(&state, &req, "error_not_found_title", "error_not_found_body");
+    let mut response = render_page(&req, &state, "error.html", context)?;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    Ok(response)
+}
+
+/// Replaces an empty 5xx body with a localized page saying what to do next.
+/// Responses that already carry a body (JSON errors of the protocol endpoints) are left alone.
+pub fn server_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let has_type = res.headers().contains_key(header::CONTENT_TYPE);
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    if has_type {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let context = error_context(&state, &req, "error_title", "error_internal_body");
+    let body: BoxBody = match render_page(&req, &state, "error.html", context) {
+        Ok(page) => page.into_body(),
+        Err(_) => BoxBody::new("Internal error. Please try again later. / 系統錯誤，請稍後再試。"),
+    };
+    let response = HttpResponse::build(status).content_type(ContentType::html()).body(body);
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}

@@ -1,0 +1,59 @@
+//! Route handlers: thin functions that extract input, call one service, and answer.
+
+pub mod assets;
+pub mod errors;
+pub mod health;
+pub mod home;
+pub mod jwks;
+pub mod language;
+
+use crate::errors::WebError;
+use crate::i18n::Locale;
+use crate::state::AppState;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse};
+use tera::Context;
+
+/// The language cookie's base name (prefixed `__Host-` over https).
+pub const LANGUAGE_COOKIE: &str = "tessera_lang";
+
+/// The locale of this request: `ui_locales`, then the language cookie, then `Accept-Language`.
+pub fn request_locale(req: &HttpRequest, state: &AppState) -> Locale {
+    let ui_locales = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "ui_locales")
+        .map(|(_, v)| v.into_owned());
+    let cookie = req.cookie(&state.settings.cookie_name(LANGUAGE_COOKIE));
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Locale::resolve(ui_locales.as_deref(), cookie.as_ref().map(|c| c.value()), accept)
+}
+
+/// The path and query of this request without `ui_locales`, so that the language
+/// switch returns to the same page without the parameter overriding the new choice.
+pub fn return_path(req: &HttpRequest) -> String {
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k != "ui_locales")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if query.is_empty() {
+        req.path().to_owned()
+    } else {
+        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        format!("{}?{encoded}", req.path())
+    }
+}
+
+/// Renders a page in the request's language.
+pub fn render_page(
+    req: &HttpRequest,
+    state: &AppState,
+    template: &str,
+    context: Context,
+) -> Result<HttpResponse, WebError> {
+    let locale = request_locale(req, state);
+    let html = state.pages.render(template, locale, &return_path(req), context)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((header::CONTENT_LANGUAGE, locale.tag()))
+        .insert_header((header::VARY, "Accept-Language, Cookie"))
+        .body(html))
+}

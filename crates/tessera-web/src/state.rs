@@ -1,0 +1,35 @@
+//! What every handler can reach: built once in the server's `main`, passed as `web::Data`.
+
+use crate::pages::Pages;
+use tessera_oidc::KeyManager;
+use tessera_session::AnySessionStore;
+use tessera_store::Db;
+use url::Url;
+
+/// Settings the web layer needs, already validated by the server's configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// The issuer URL: the public base URL of this Tessera, never taken from the Host header.
+    pub issuer: Url,
+}
+
+impl WebSettings {
+    /// Cookies are `Secure` and `__Host-` prefixed whenever the issuer is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.scheme() == "https"
+    }
+
+    /// The name of a cookie, with the `__Host-` prefix when cookies are secure.
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.secure_cookies() { format!("__Host-{base}") } else { base.to_owned() }
+    }
+}
+
+/// Shared application state.
+pub struct AppState {
+    pub settings: WebSettings,
+    pub pages: Pages,
+    pub db: Db,
+    pub sessions: AnySessionStore,
+    pub keys: KeyManager,
+}
