@@ -95,6 +95,20 @@ impl MasterKey {
         let okm = prk.expand(&info, &AES_256_GCM).map_err(|_| CryptoError::KeyDerivation)?;
         Ok(Cipher { purpose, key: LessSafeKey::new(UnboundKey::from(okm)), rng: SystemRandom::new() })
     }
+
+    /// The HMAC-SHA256 key for one purpose, keyed with
+    /// `HKDF-SHA256(salt = "tessera-crypto/master-key/v1", ikm = master, info = purpose label || "/hmac-sha256")`.
+    ///
+    /// The info differs from [`MasterKey::cipher`]'s, so a purpose's MAC key is never its AEAD key.
+    ///
+    /// # Errors
+    /// [`CryptoError::KeyDerivation`] if ring refuses the derivation (it does not for 32 bytes).
+    pub fn mac_key(&self, purpose: Purpose) -> Result<crate::mac::MacKey, CryptoError> {
+        let prk = Salt::new(HKDF_SHA256, HKDF_SALT).extract(&self.0);
+        let info = [purpose.label().as_bytes(), crate::mac::MAC_INFO_SUFFIX];
+        let okm = prk.expand(&info, ring::hmac::HMAC_SHA256).map_err(|_| CryptoError::KeyDerivation)?;
+        Ok(crate::mac::MacKey::new(purpose, ring::hmac::Key::from(okm)))
+    }
 }
 
 /// What a subkey is for. Each purpose has its own key, so ciphertexts do not
@@ -106,6 +120,8 @@ pub enum Purpose {
     SigningKey,
     /// Personal-data fields stored in SQL (for example the HKID).
     PersonalData,
+    /// Pairwise subject identifiers (OIDC Core §8.1): an HMAC key, see [`MasterKey::mac_key`].
+    PairwiseSubject,
 }
 
 impl Purpose {
@@ -116,6 +132,7 @@ impl Purpose {
         match self {
             Self::SigningKey => "tessera/v1/signing-key",
             Self::PersonalData => "tessera/v1/personal-data",
+            Self::PairwiseSubject => "tessera/v1/pairwise-subject",
         }
     }
 }

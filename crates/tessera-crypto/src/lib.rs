@@ -3,6 +3,7 @@
 //! - [`tokens`]: random bytes and tokens, SHA-256 digests of tokens, constant-time compare.
 //! - [`password`]: Argon2id password hashing on the blocking pool, with a concurrency bound.
 //! - [`aead`]: the master key, per-purpose subkeys (HKDF-SHA256) and AES-256-GCM for data at rest.
+//! - [`mac`]: per-purpose HMAC-SHA256 keys derived from the master key (pairwise subjects).
 //! - [`signing`]: RS256 / ES256 / EdDSA signing keys, compact JWS, public JWKs with RFC 7638 kids.
 //! - [`jwk`]: public JWK parsing and RFC 7638 thumbprints.
 //!
@@ -13,6 +14,7 @@ pub mod aead;
 mod b64;
 mod error;
 pub mod jwk;
+pub mod mac;
 pub mod password;
 pub mod signing;
 pub mod tokens;
@@ -21,6 +23,7 @@ mod wipe;
 pub use aead::{Cipher, MasterKey, Purpose};
 pub use error::CryptoError;
 pub use jwk::jwk_thumbprint;
+pub use mac::MacKey;
 pub use password::{MAX_PASSWORD_BYTES, PasswordHasher};
 pub use signing::{JwsHeader, SigningAlg, SigningKeyPair, jws_header_unverified, verify_jws};
 pub use tokens::{constant_time_eq, random_bytes, random_token, token_digest};

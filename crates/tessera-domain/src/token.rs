@@ -24,6 +24,12 @@ pub struct RefreshTokenRecord {
     pub expires_at: UnixTime,
     pub rotated_at: Option<UnixTime>,
     pub revoked_at: Option<UnixTime>,
+    /// The assurance level reached when the grant was made.
+    pub acr: Option<String>,
+    /// The authentication methods used (RFC 8176).
+    pub amr: Vec<String>,
+    /// The claims the citizen consented to release under this grant.
+    pub claims: Vec<String>,
 }
 
 impl RefreshTokenRecord {
@@ -53,6 +59,9 @@ mod tests {
             expires_at: UnixTime::from_secs(100),
             rotated_at: None,
             revoked_at: None,
+            acr: None,
+            amr: vec![],
+            claims: vec![],
         };
         assert!(t.is_usable_at(UnixTime::from_secs(99)));
         assert!(!t.is_usable_at(UnixTime::from_secs(100)));

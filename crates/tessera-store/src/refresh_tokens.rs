@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use tessera_domain::{CitizenId, ClientId, GrantId, RefreshTokenId, RefreshTokenRecord, UnixTime};
 
-use crate::codec::{opt_time, parse, parse_opt, time};
+use crate::codec::{decode_list, encode_list, opt_time, parse, parse_opt, time};
 use crate::error::conflict_as;
 use crate::schema::refresh_tokens;
 use crate::{DbConnection, StoreError};
@@ -26,11 +26,14 @@ struct TokenRow {
     expires_at: i64,
     rotated_at: Option<i64>,
     revoked_at: Option<i64>,
+    acr: Option<String>,
+    amr: String,
+    claims: String,
 }
 
 impl TokenRow {
-    fn from_domain(t: &RefreshTokenRecord) -> Self {
-        Self {
+    fn from_domain(t: &RefreshTokenRecord) -> Result<Self, StoreError> {
+        Ok(Self {
             id: t.id.to_string(),
             digest: t.digest.clone(),
             family_id: t.family_id.to_string(),
@@ -43,7 +46,10 @@ impl TokenRow {
             expires_at: t.expires_at.as_secs(),
             rotated_at: t.rotated_at.map(|a| a.as_secs()),
             revoked_at: t.revoked_at.map(|a| a.as_secs()),
-        }
+            acr: t.acr.clone(),
+            amr: encode_list(&t.amr)?,
+            claims: encode_list(&t.claims)?,
+        })
     }
 
     fn into_domain(self) -> Result<RefreshTokenRecord, StoreError> {
@@ -60,6 +66,9 @@ impl TokenRow {
             expires_at: time(self.expires_at),
             rotated_at: opt_time(self.rotated_at),
             revoked_at: opt_time(self.revoked_at),
+            amr: decode_list(TABLE, "amr", &self.amr)?,
+            claims: decode_list(TABLE, "claims", &self.claims)?,
+            acr: self.acr,
         })
     }
 }
@@ -67,7 +76,7 @@ impl TokenRow {
 /// Stores a new refresh token. A digest already stored is `Conflict`.
 pub fn insert(conn: &mut DbConnection, token: &RefreshTokenRecord) -> Result<(), StoreError> {
     diesel::insert_into(refresh_tokens::table)
-        .values(&TokenRow::from_domain(token))
+        .values(&TokenRow::from_domain(token)?)
         .execute(conn)
         .map_err(conflict_as("refresh token digest already exists"))?;
     Ok(())

@@ -101,6 +101,9 @@ diesel::table! {
         expires_at -> BigInt,
         rotated_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        acr -> Nullable<Text>,
+        amr -> Text,
+        claims -> Text,
     }
 }
 

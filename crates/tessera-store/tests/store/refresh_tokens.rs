@@ -25,6 +25,9 @@ fn token(
         expires_at: t(expires),
         rotated_at: None,
         revoked_at: None,
+        acr: Some("urn:tessera:acr:password".into()),
+        amr: vec!["pwd".into()],
+        claims: vec!["name".into(), "email".into()],
     }
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE refresh_tokens DROP COLUMN claims;
+ALTER TABLE refresh_tokens DROP COLUMN amr;
+ALTER TABLE refresh_tokens DROP COLUMN acr;
