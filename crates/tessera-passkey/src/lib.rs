@@ -5,6 +5,14 @@
 //! on the bounded blocking pool, and verification that answers an unknown username with
 //! the same work as a wrong password.
 
+pub mod hkid;
 pub mod password;
+pub mod signin;
+pub mod signup;
+pub mod throttle;
 
+pub use hkid::{Hkid, OpenHkidError};
 pub use password::{CredentialError, PasswordService, PasswordVerdict};
+pub use signin::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES, SignInError, SignInOutcome, SignInService, SignedIn};
+pub use signup::{FieldProblem, ProblemKind, SignupError, SignupForm, SignupService, ValidSignup};
+pub use throttle::{SignInThrottle, ThrottleError, ThrottlePolicy, ThrottleReason, Throttled};

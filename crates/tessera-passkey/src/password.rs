@@ -128,7 +128,7 @@ impl PasswordService {
         Ok(self.db.run(move |conn| credentials::remove_password(conn, citizen_id)).await?)
     }
 
-    async fn burn(&self, password: &str) {
+    pub(crate) async fn burn(&self, password: &str) {
         // The dummy verification exists only for its cost; its result is meaningless.
         let _ = self.hasher.verify_dummy(password).await;
     }

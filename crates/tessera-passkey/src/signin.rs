@@ -1,0 +1,102 @@
+//! Signing in with a password: throttling first, then the password check, then the
+//! record of what happened. The same answer and the same work for an unknown username
+//! and a wrong password.
+
+use crate::password::{CredentialError, PasswordService, PasswordVerdict};
+use crate::throttle::{SignInThrottle, ThrottleError};
+use std::time::Duration;
+use tessera_domain::{AuditEvent, AuditKind, CitizenId, Outcome, UnixTime, Username};
+use tessera_session::SessionError;
+use tessera_store::{Db, StoreError, audit};
+
+/// `acr` of a password sign-in: one factor, something the citizen knows.
+pub const ACR_PASSWORD: &str = "urn:tessera:acr:password";
+/// `acr` of a passkey sign-in: a phishing-resistant key with user verification.
+pub const ACR_PASSKEY: &str = "urn:tessera:acr:passkey";
+/// Every `acr` Tessera can report, weakest first (discovery's `acr_values_supported`).
+pub const ACR_VALUES: [&str; 2] = [ACR_PASSWORD, ACR_PASSKEY];
+
+/// A successful authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub citizen_id: CitizenId,
+    /// RFC 8176 authentication method references.
+    pub amr: Vec<String>,
+    pub acr: String,
+}
+
+/// The outcome of a sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInOutcome {
+    SignedIn(SignedIn),
+    /// Unknown username or wrong password (indistinguishable on purpose).
+    Refused,
+    /// Too many failures: wait this long.
+    Throttled(Duration),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error("the sign-in throttle is unavailable: {0}")]
+    Throttle(#[from] SessionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Password sign-in with brute-force protection.
+#[derive(Clone)]
+pub struct SignInService {
+    db: Db,
+    passwords: PasswordService,
+    throttle: SignInThrottle,
+}
+
+impl SignInService {
+    pub fn new(db: Db, passwords: PasswordService, throttle: SignInThrottle) -> Self {
+        SignInService { db, passwords, throttle }
+    }
+
+    /// Signs in with a username and password typed by a person; `ip` is the client address.
+    pub async fn password(
+        &self,
+        username: &str,
+        password: &str,
+        ip: &str,
+        now: UnixTime,
+    ) -> Result<SignInOutcome, SignInError> {
+        let account_key = username.trim().to_lowercase();
+        match self.throttle.check(&account_key, ip, now).await {
+            Ok(()) => {}
+            Err(ThrottleError::Throttled(t)) => return Ok(SignInOutcome::Throttled(t.retry_after)),
+            Err(ThrottleError::Unavailable(e)) => return Err(e.into()),
+        }
+        let verdict = match Username::parse(username) {
+            Ok(name) => self.passwords.verify(&name, password, now).await?,
+            Err(_) => {
+                // Not even a possible username: the same work as any refusal.
+                self.passwords.burn(password).await;
+                PasswordVerdict::Refused
+            }
+        };
+        match verdict {
+            PasswordVerdict::Accepted(citizen_id) => {
+                self.throttle.record_success(&account_key).await?;
+                self.record(citizen_id.to_string().into(), Outcome::Success, now).await?;
+                Ok(SignInOutcome::SignedIn(SignedIn { citizen_id, amr: vec!["pwd".into()], acr: ACR_PASSWORD.into() }))
+            }
+            PasswordVerdict::Refused => {
+                self.throttle.record_failure(&account_key, ip, now).await?;
+                self.record(None, Outcome::Failure, now).await?;
+                Ok(SignInOutcome::Refused)
+            }
+        }
+    }
+
+    async fn record(&self, actor: Option<String>, outcome: Outcome, now: UnixTime) -> Result<(), StoreError> {
+        let mut event = AuditEvent { outcome, ..AuditEvent::new(AuditKind::SIGNIN_PASSWORD, now) };
+        event.actor = actor;
+        self.db.run(move |conn| audit::append(conn, &event)).await
+    }
+}
