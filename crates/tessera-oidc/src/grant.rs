@@ -1,0 +1,85 @@
+//! Short-lived grant state kept in the shared session store: authorization codes, and the
+//! live-grant records that access tokens are checked against (deleting one revokes every
+//! access token of that grant at once, on every node).
+
+use crate::pkce::CodeChallenge;
+use crate::service::{Oidc, ServiceError, from_json, to_json};
+use crate::sso::hex;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tessera_crypto::token_digest;
+use tessera_domain::{CitizenId, GrantId, UnixTime};
+use tessera_session::SessionStore;
+use tessera_store::refresh_tokens;
+
+/// What an authorization code stands for. Stored under the code's digest for 60 s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: tessera_domain::ClientId,
+    pub redirect_uri: String,
+    pub citizen_id: CitizenId,
+    pub scope: String,
+    /// Claims released for userinfo.
+    pub claims: Vec<String>,
+    /// Released claims the client asked to find in the ID token.
+    pub id_token_claims: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
+    pub auth_time: UnixTime,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub sid: String,
+    pub grant_id: GrantId,
+    pub issued_at: UnixTime,
+}
+
+impl CodeGrant {
+    /// The store key of a code: its digest, so a store dump holds no usable code.
+    pub fn key(code: &str) -> String {
+        format!("code:{}", hex(&token_digest(code)))
+    }
+
+    /// Remembers a redeemed code for a while, to recognise a second redemption.
+    pub fn used_key(code: &str) -> String {
+        format!("code-used:{}", hex(&token_digest(code)))
+    }
+}
+
+/// A live grant: what its access tokens may reach. Exists while an access token of the
+/// grant can still be valid; deleted on revocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveGrant {
+    pub client_id: tessera_domain::ClientId,
+    pub citizen_id: Option<CitizenId>,
+    pub scope: String,
+    pub claims: Vec<String>,
+}
+
+fn live_key(grant: GrantId) -> String {
+    format!("grant:{grant}")
+}
+
+impl Oidc {
+    /// Records (or extends) a live grant for as long as a new access token lives.
+    pub(crate) async fn keep_grant(&self, grant_id: GrantId, grant: &LiveGrant) -> Result<(), ServiceError> {
+        let ttl = Duration::from_secs(self.lifetimes.access_token_secs as u64 + 60);
+        self.store.put(&live_key(grant_id), &to_json(grant)?, ttl).await?;
+        Ok(())
+    }
+
+    /// The live grant of an access token, if it was not revoked.
+    pub(crate) async fn live_grant(&self, grant_id: GrantId) -> Result<Option<LiveGrant>, ServiceError> {
+        match self.store.get(&live_key(grant_id)).await? {
+            Some(bytes) => Ok(Some(from_json(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Revokes a whole grant: its access tokens stop working at once (userinfo,
+    /// introspection) and its refresh tokens are revoked in the database.
+    pub async fn revoke_grant(&self, grant_id: GrantId, now: UnixTime) -> Result<(), ServiceError> {
+        self.store.delete(&live_key(grant_id)).await?;
+        self.db.run(move |conn| refresh_tokens::revoke_family(conn, grant_id, now)).await?;
+        Ok(())
+    }
+}
