@@ -1,12 +1,13 @@
 //! `spawn_app()`: the real Tessera on 127.0.0.1:0 with its own database and session store.
 
 use std::path::PathBuf;
-use tessera_server::config::{RawConfig, RawDatabase, RawSession, validate};
+use tessera_server::config::{RawConfig, RawDatabase, RawSession, Settings, validate};
 use tessera_server::startup::Application;
 
 pub struct TestApp {
     /// `http://localhost:PORT` (WebAuthn later needs a host name, not an IP).
     pub address: String,
+    pub settings: Settings,
     /// A client that does not follow redirects and keeps no cookies.
     pub http: reqwest::Client,
     _data_dir: tempfile::TempDir,
@@ -70,7 +71,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address: format!("http://localhost:{port}"), http, _data_dir: dir, handle }
+    TestApp { address: format!("http://localhost:{port}"), settings, http, _data_dir: dir, handle }
 }
 
 impl TestApp {

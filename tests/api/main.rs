@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binary;
+mod fixtures;
 mod health;
 mod helpers;
+mod oidc;
 mod pages;

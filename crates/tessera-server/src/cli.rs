@@ -26,6 +26,24 @@ pub enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage citizens' accounts (for operators' scripts and bulk onboarding).
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
+    /// Manage department clients (for operators' scripts).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a department's client; prints its id and, once, its secret.
+    Add(Box<crate::commands::client::ClientAddArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Create a citizen's account with a password and profile.
+    Add(Box<crate::commands::citizen::CitizenAddArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +73,8 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => crate::services::keys_command(&settings, command).await,
+        Command::Citizen(CitizenCommand::Add(args)) => crate::commands::citizen::citizen_add(&settings, *args).await,
+        Command::Client(ClientCommand::Add(args)) => crate::commands::client::client_add(&settings, *args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 //! real server in-process.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod keyfile;
 pub mod services;

@@ -5,9 +5,60 @@ use crate::config::Settings;
 use crate::keyfile;
 use anyhow::Context;
 use tessera_crypto::MasterKey;
+use tessera_crypto::{PasswordHasher, Purpose};
 use tessera_domain::{Clock, SystemClock};
 use tessera_oidc::KeyManager;
+use tessera_oidc::jwt::Jwt;
+use tessera_oidc::service::{Lifetimes, Oidc, OidcParts};
+use tessera_oidc::sso::{SsoPolicy, SsoSessions};
+use tessera_passkey::{PasswordService, SignInService, SignInThrottle, SignupService, ThrottlePolicy};
+use tessera_session::AnySessionStore;
 use tessera_store::Db;
+
+/// How many Argon2id hashes may run at once: each takes 19 MiB and a core for ~35 ms.
+const CONCURRENT_PASSWORD_HASHES: usize = 4;
+
+/// The service handles the web layer calls.
+pub struct Services {
+    pub keys: KeyManager,
+    pub oidc: Oidc,
+    pub signin: SignInService,
+    pub signup: SignupService,
+}
+
+/// Builds every service from the database, the session store and the master key.
+pub async fn build(
+    settings: &Settings,
+    db: &Db,
+    sessions: &AnySessionStore,
+    master_key: &MasterKey,
+) -> anyhow::Result<Services> {
+    let keys = signing_keys(db, master_key).await?;
+    let personal_data = master_key.cipher(Purpose::PersonalData).context("cannot derive the personal-data cipher")?;
+    let pairwise = master_key.mac_key(Purpose::PairwiseSubject).context("cannot derive the pairwise-subject key")?;
+    let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(CONCURRENT_PASSWORD_HASHES))
+        .await
+        .context("password hasher set-up failed")?
+        .context("password hasher set-up failed")?;
+    let passwords = PasswordService::new(db.clone(), hasher);
+    let throttle = SignInThrottle::new(sessions.clone(), ThrottlePolicy::default());
+    let oidc = Oidc::new(OidcParts {
+        db: db.clone(),
+        store: sessions.clone(),
+        sso: SsoSessions::new(sessions.clone(), SsoPolicy::default()),
+        jwt: Jwt::new(keys.clone()),
+        issuer: crate::config::issuer_string(&settings.issuer),
+        pairwise,
+        personal_data: personal_data.clone(),
+        lifetimes: Lifetimes::default(),
+    });
+    Ok(Services {
+        keys,
+        oidc,
+        signin: SignInService::new(db.clone(), passwords.clone(), throttle),
+        signup: SignupService::new(db.clone(), passwords, personal_data),
+    })
+}
 
 /// Makes sure the signing keys exist (created at first start) and returns their manager.
 pub async fn signing_keys(db: &Db, master_key: &MasterKey) -> anyhow::Result<KeyManager> {

@@ -66,7 +66,7 @@ impl Application {
                 .await
                 .with_context(|| format!("session store {} is not usable", redact_url(store_spec)))?
         };
-        let keys = crate::services::signing_keys(&db, &master_key).await?;
+        let services = crate::services::build(settings, &db, &sessions, &master_key).await?;
         let pages = Pages::load().context("the built-in pages are broken")?;
 
         let state = web::Data::new(AppState {
@@ -74,7 +74,10 @@ impl Application {
             pages,
             db,
             sessions,
-            keys,
+            keys: services.keys,
+            oidc: services.oidc,
+            signin: services.signin,
+            signup: services.signup,
         });
         let port = listener.local_addr().context("cannot read the listening address")?.port();
         let mut server = HttpServer::new(move || tessera_web::app(state.clone()))

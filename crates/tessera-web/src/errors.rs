@@ -1,9 +1,10 @@
 //! The one place where web-layer errors become HTTP responses.
 //!
-//! Handlers return `Result<_, WebError>`. An internal error is logged here, once,
-//! with a stable code, and the citizen sees a localized error page (rendered by
+//! Handlers return `Result<_, WebError>`. An internal error is logged here, once, with a
+//! stable code, and the citizen sees a localized error page (rendered by
 //! [`crate::routes::errors`]), never the cause.
 
+use crate::csrf::CsrfFailure;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -13,6 +14,22 @@ pub enum WebError {
     Render(String),
     #[error(transparent)]
     Keys(#[from] tessera_oidc::KeyError),
+    #[error(transparent)]
+    Service(#[from] tessera_oidc::service::ServiceError),
+    #[error(transparent)]
+    Sso(#[from] tessera_oidc::sso::SsoError),
+    #[error("random token: {0}")]
+    Crypto(#[from] tessera_crypto::CryptoError),
+    #[error("sign-up failed: {0}")]
+    Signup(String),
+    #[error("form refused: {0:?}")]
+    Csrf(CsrfFailure),
+}
+
+impl From<CsrfFailure> for WebError {
+    fn from(f: CsrfFailure) -> Self {
+        WebError::Csrf(f)
+    }
 }
 
 impl WebError {
@@ -21,6 +38,11 @@ impl WebError {
         match self {
             WebError::Render(_) => "web.render",
             WebError::Keys(_) => "oidc.keys",
+            WebError::Service(e) => e.code(),
+            WebError::Sso(_) => "oidc.sso",
+            WebError::Crypto(_) => "web.crypto",
+            WebError::Signup(_) => "passkey.signup",
+            WebError::Csrf(_) => "web.csrf",
         }
     }
 }
@@ -33,11 +55,17 @@ impl From<tera::Error> for WebError {
 
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        match self {
+            WebError::Csrf(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(code = self.code(), error = %self, "internal error");
+        match self {
+            WebError::Csrf(failure) => tracing::warn!(code = self.code(), ?failure, "form refused"),
+            _ => tracing::error!(code = self.code(), error = %self, "internal error"),
+        }
         HttpResponse::build(self.status_code()).finish()
     }
 }

@@ -2,7 +2,10 @@
 //! to responses, and page rendering with tera in English and Traditional Chinese.
 //! It calls the service crates; it never touches SQL or Redis itself.
 
+pub mod cookies;
+pub mod csrf;
 pub mod errors;
+pub mod form;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
@@ -31,7 +34,8 @@ pub fn app(
     let https = state.settings.secure_cookies();
     let error_pages = ErrorHandlers::new()
         .handler(StatusCode::INTERNAL_SERVER_ERROR, routes::errors::server_error)
-        .handler(StatusCode::SERVICE_UNAVAILABLE, routes::errors::server_error);
+        .handler(StatusCode::SERVICE_UNAVAILABLE, routes::errors::server_error)
+        .handler(StatusCode::FORBIDDEN, routes::errors::forbidden);
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -45,6 +49,24 @@ pub fn app(
         .route("/healthz", web::get().to(routes::health::healthz_get))
         .route("/readyz", web::get().to(routes::health::readyz_get))
         .route("/jwks", web::get().to(routes::jwks::jwks_get))
+        .route("/.well-known/openid-configuration", web::get().to(routes::discovery::discovery_get))
+        .route("/authorize", web::get().to(routes::authorize::authorize_get))
+        .route("/authorize", web::post().to(routes::authorize::authorize_post))
+        .route("/authorize/continue", web::get().to(routes::authorize::continue_get))
+        .route("/signin", web::get().to(routes::signin::signin_get))
+        .route("/signin", web::post().to(routes::signin::signin_post))
+        .route("/signup", web::get().to(routes::signin::signup_get))
+        .route("/signup", web::post().to(routes::signin::signup_post))
+        .route("/consent", web::get().to(routes::consent::consent_get))
+        .route("/consent", web::post().to(routes::consent::consent_post))
+        .route("/token", web::post().to(routes::token::token_post))
+        .route("/introspect", web::post().to(routes::token::introspect_post))
+        .route("/revoke", web::post().to(routes::token::revoke_post))
+        .route("/userinfo", web::get().to(routes::userinfo::userinfo_get))
+        .route("/userinfo", web::post().to(routes::userinfo::userinfo_post))
+        .route("/end_session", web::get().to(routes::logout::end_session_get))
+        .route("/end_session", web::post().to(routes::logout::end_session_post))
+        .route("/end_session/confirm", web::post().to(routes::logout::end_session_confirm_post))
         .route("/static/tessera.css", web::get().to(routes::assets::stylesheet_get))
         .default_service(web::to(routes::errors::not_found))
 }

@@ -10,6 +10,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../templates/base.html")),
     ("home.html", include_str!("../../../templates/home.html")),
     ("error.html", include_str!("../../../templates/error.html")),
+    ("signin.html", include_str!("../../../templates/signin.html")),
+    ("signup.html", include_str!("../../../templates/signup.html")),
+    ("consent.html", include_str!("../../../templates/consent.html")),
+    ("end_session.html", include_str!("../../../templates/end_session.html")),
+    ("signed_out.html", include_str!("../../../templates/signed_out.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -72,21 +77,359 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+
+    use serde_json::json;
+
+    /// Sample contexts for one template, together covering every branch of it.
+    fn samples(name: &str) -> Vec<Context> {
+        let ctx = |value: serde_json::Value| Context::from_value(value).unwrap();
+        let client = json!({"department": "Transport Department", "name": "Driving licence renewal"});
+        match name {
+            "base.html" | "home.html" | "signed_out.html" => vec![Context::new()],
+            "error.html" => vec![ctx(json!({"heading": "h", "message": "m"}))],
+            "signin.html" => vec![
+                ctx(json!({"csrf": "c", "username": "", "signup_url": "/signup"})),
+                ctx(
+                    json!({"csrf": "c", "authz": "az", "username": "chan", "client": client, "signup_url": "/signup?authz=az",
+                    "error": "signin_error_invalid"}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "signin_error_throttled", "retry_after": 30}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "signin_error_throttled"}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "signin_error_unavailable"}),
+                ),
+                ctx(json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "no_such_key"})),
+            ],
+            "signup.html" => vec![
+                ctx(json!({"csrf": "c", "values": {}, "errors": {}, "signin_url": "/signin"})),
+                ctx(json!({"csrf": "c", "authz": "az", "signin_url": "/signin?authz=az",
+                    "values": {"username": "chan", "name_en": "CHAN Tai Man", "name_zh": "陳大文", "birthdate": "1970-01-01",
+                        "gender": "female", "email": "chan@example.hk", "phone": "91234567",
+                        "residential_address": "1 Queen's Road\nCentral", "postal_address": "", "hkid": "A123456(7)"},
+                    "errors": {"username": "signup_problem_taken", "password": "signup_problem_password_too_short",
+                        "password_confirm": "signup_problem_mismatch", "name_en": "signup_problem_required",
+                        "name_zh": "signup_problem_too_long", "birthdate": "signup_problem_invalid", "gender": "signup_problem_invalid",
+                        "email": "signup_problem_invalid", "phone": "signup_problem_too_short",
+                        "residential_address": "signup_problem_too_long", "postal_address": "signup_problem_too_long",
+                        "hkid": "signup_problem_invalid", "form": "signup_problem_password_contains_username"}})),
+                ctx(json!({"csrf": "c", "signin_url": "/signin", "values": {"username": "chan"},
+                    "errors": {"password": "signup_problem_password_contains_username", "email": "no_such_key"}})),
+            ],
+            "consent.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "authz": "az", "client": client, "signed_in_as": "chan", "offline_access": true,
+                    "claims": [
+                        {"name": "name", "label_key": "claim_name", "essential": true, "checked": true},
+                        {"name": "email", "label_key": "claim_email", "essential": false, "checked": true},
+                        {"name": "hkid", "label_key": "claim_hkid", "essential": false, "checked": false},
+                        {"name": "future", "label_key": "claim_future", "essential": false, "checked": false},
+                    ]}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "authz": "az", "client": client, "signed_in_as": "chan", "offline_access": false, "claims": []}),
+                ),
+                ctx(json!({"csrf": "c", "authz": "az", "client": client, "signed_in_as": "", "offline_access": false,
+                    "claims": [{"name": "name", "label_key": "claim_name", "essential": true, "checked": true},
+                        {"name": "name#zh-Hant-HK", "label_key": "claim_name_zh", "essential": false, "checked": true}]})),
+            ],
+            "end_session.html" => vec![
+                ctx(json!({"csrf": "c", "client": client, "post_logout_redirect_uri": "https://td.gov.hk/bye",
+                    "state": "st", "client_id": "td"})),
+                ctx(json!({"csrf": "c", "post_logout_redirect_uri": "", "state": "", "client_id": ""})),
+            ],
+            other => panic!("no sample context for {other}: add one"),
+        }
+    }
+
+    fn render_all() -> Vec<(String, Locale, String)> {
+        let pages = Pages::load().unwrap();
+        let mut out = Vec::new();
+        for (name, _) in TEMPLATES {
+            for locale in Locale::ALL {
+                for ctx in samples(name) {
+                    let html = pages
+                        .render(name, locale, "/", ctx)
+                        .unwrap_or_else(|e| panic!("{name} in {locale:?}: {}", error_chain(&e)));
+                    out.push(((*name).to_owned(), locale, html));
+                }
+            }
+        }
+        out
+    }
+
+    fn render(name: &str, locale: Locale, value: serde_json::Value) -> String {
+        let pages = Pages::load().unwrap();
+        let ctx = Context::from_value(value).unwrap();
+        pages.render(name, locale, "/", ctx).unwrap_or_else(|e| panic!("{name}: {}", error_chain(&e)))
+    }
+
+    /// The value of `attr` in each start tag named `tag`.
+    fn attrs_of(html: &str, tag: &str, attr: &str) -> Vec<Option<String>> {
+        let open = format!("<{tag}");
+        let key = format!(" {attr}=\"");
+        html.match_indices(&open)
+            .filter(|(i, _)| html[i + open.len()..].starts_with([' ', '>', '\n']))
+            .map(|(i, _)| {
+                let tag_text = &html[i..i + html[i..].find('>').unwrap()];
+                tag_text.find(&key).map(|at| {
+                    let rest = &tag_text[at + key.len()..];
+                    rest[..rest.find('"').unwrap()].to_owned()
+                })
+            })
+            .collect()
+    }
 
     #[test]
     fn every_template_renders_in_both_languages() {
-        let pages = Pages::load().unwrap();
-        for locale in Locale::ALL {
-            let mut ctx = Context::new();
-            ctx.insert("heading", "h");
-            ctx.insert("message", "m");
-            for (name, _) in TEMPLATES {
-                let html = pages.render(name, locale, "/", ctx.clone()).unwrap();
-                assert!(html.contains(&format!("lang=\"{}\"", locale.tag())), "{name} in {locale:?}");
+        for (name, locale, html) in render_all() {
+            assert!(html.contains(&format!("lang=\"{}\"", locale.tag())), "{name} in {locale:?}");
+        }
+    }
+
+    #[test]
+    fn pages_leave_no_placeholder_key_or_inline_code() {
+        for (name, locale, html) in render_all() {
+            for bad in ["{service}", "{department}", "{seconds}", "{field}", "{problem}", "{username}", "{{", "{%"] {
+                assert!(!html.contains(bad), "{name} in {locale:?} shows {bad}");
+            }
+            for key in ["signin_", "signup_", "field_", "claim_", "consent_", "gender_", "end_session_", "signed_out_"]
+            {
+                assert!(!html.contains(key), "{name} in {locale:?} shows a catalog key {key}…");
+            }
+            for bad in ["style=", "<script", "<style", "http://", "//fonts"] {
+                assert!(!html.contains(bad), "{name} in {locale:?} has {bad}");
             }
         }
+    }
+
+    #[test]
+    fn every_form_control_has_a_label() {
+        for (name, locale, html) in render_all() {
+            for tag in ["input", "select", "textarea"] {
+                let types = attrs_of(&html, tag, "type");
+                for (i, id) in attrs_of(&html, tag, "id").into_iter().enumerate() {
+                    if types[i].as_deref() == Some("hidden") {
+                        continue;
+                    }
+                    let id = id.unwrap_or_else(|| panic!("{name} in {locale:?}: a {tag} without id"));
+                    assert!(
+                        html.contains(&format!("<label for=\"{id}\"")) || html.contains(&format!("for=\"{id}\">")),
+                        "{name} in {locale:?}: {id} has no label"
+                    );
+                }
+            }
+            // Every control a citizen types into, and every button, is in a form that posts.
+            if html.contains("<input") {
+                assert!(html.contains("method=\"post\""), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn forms_post_to_their_endpoints_with_csrf() {
+        let all = render_all();
+        for (page, action) in [
+            ("signin.html", "/signin"),
+            ("signup.html", "/signup"),
+            ("consent.html", "/consent"),
+            ("end_session.html", "/end_session/confirm"),
+        ] {
+            for (_, _, html) in all.iter().filter(|(name, _, _)| name == page) {
+                assert!(html.contains(&format!("action=\"{action}\"")), "{page}");
+                assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"c\">"), "{page}");
+            }
+        }
+    }
+
+    #[test]
+    fn signin_shows_each_error_with_what_to_do() {
+        let base = json!({"csrf": "c", "username": "chan", "signup_url": "/signup"});
+        let with = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let html = render("signin.html", Locale::En, base.clone());
+        assert!(!html.contains("role=\"alert\""));
+        assert!(!html.contains("name=\"authz\""));
+        assert!(!html.contains("aria-invalid"));
+        assert!(html.contains("autocomplete=\"username\"") && html.contains("autocomplete=\"current-password\""));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+
+        let html = render("signin.html", Locale::En, with(json!({"error": "signin_error_invalid", "authz": "az"})));
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("The username or password is not right. Check them and try again."));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert!(html.contains("<input type=\"hidden\" name=\"authz\" value=\"az\">"));
+        assert!(html.contains("<title>Error: Sign in to Tessera</title>"));
+
+        let html =
+            render("signin.html", Locale::En, with(json!({"error": "signin_error_throttled", "retry_after": 42})));
+        assert!(html.contains("Wait 42 seconds, then try again."));
+        let html =
+            render("signin.html", Locale::ZhHk, with(json!({"error": "signin_error_throttled", "retry_after": 42})));
+        assert!(html.contains("請等候 42 秒後再試"));
+
+        let html = render("signin.html", Locale::En, with(json!({"error": "signin_error_unavailable"})));
+        assert!(html.contains("try again in a few minutes"));
+        let html = render("signin.html", Locale::En, with(json!({"error": "mystery"})));
+        assert!(html.contains("try again in a few minutes"), "an unknown key falls back to a safe message");
+    }
+
+    #[test]
+    fn signin_names_the_department_and_escapes_values() {
+        let html = render(
+            "signin.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "username": "<b>x</b>", "signup_url": "/signup?authz=a&b=\"",
+                "client": {"department": "運輸署", "name": "<i>續領駕駛執照</i>"}}),
+        );
+        assert!(html.contains("登入後繼續使用：運輸署 · &lt;i&gt;續領駕駛執照&lt;&#x2F;i&gt;"), "{html}");
+        assert!(html.contains("value=\"&lt;b&gt;x&lt;&#x2F;b&gt;\""));
+        assert!(html.contains("&amp;b=&quot;"));
+        assert!(!html.contains("<b>") && !html.contains("<i>"));
+    }
+
+    #[test]
+    fn signup_lists_problems_in_form_order_and_ties_them_to_fields() {
+        let html = render(
+            "signup.html",
+            Locale::En,
+            json!({"csrf": "c", "signin_url": "/signin", "values": {"username": "chan\"><b>", "gender": "male", "postal_address": "a</textarea>"},
+                "errors": {"username": "signup_problem_taken", "password_confirm": "signup_problem_mismatch", "hkid": "signup_problem_invalid"}}),
+        );
+        let summary = &html[html.find("error-summary").unwrap()..html.find("</ul>").unwrap()];
+        let u = summary.find("href=\"#username\"").unwrap();
+        let p = summary.find("href=\"#password_confirm\"").unwrap();
+        let h = summary.find("href=\"#hkid\"").unwrap();
+        assert!(u < p && p < h, "{summary}");
+        assert!(summary.contains("Username: This username is already taken. Please choose another one."));
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("<title>Error: Create your digital identity"));
+        assert!(html.contains("id=\"username-error\""));
+        assert!(html.contains("aria-describedby=\"username-hint username-error\""));
+        assert!(html.contains("aria-describedby=\"password_confirm-hint password_confirm-error\""));
+        assert!(html.contains("aria-describedby=\"hkid-hint hkid-error\""));
+        assert!(html.contains("aria-describedby=\"password-hint\""), "a field without a problem keeps only its hint");
+        assert_eq!(html.matches("aria-invalid=\"true\"").count(), 3);
+        // Typed values come back, escaped; passwords never do.
+        assert!(html.contains("value=\"chan&quot;&gt;&lt;b&gt;\""));
+        assert!(html.contains("a&lt;&#x2F;textarea&gt;</textarea>"));
+        for (i, ty) in attrs_of(&html, "input", "type").iter().enumerate() {
+            if ty.as_deref() == Some("password") {
+                assert_eq!(attrs_of(&html, "input", "value")[i], None);
+            }
+        }
+        assert!(html.contains("<option value=\"male\" selected>"));
+        assert_eq!(html.matches(" selected").count(), 1);
+        for ac in ["username", "new-password", "name", "bday", "email", "tel", "street-address"] {
+            assert!(html.contains(&format!("autocomplete=\"{ac}\"")), "{ac}");
+        }
+
+        let html = render(
+            "signup.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "signin_url": "/signin", "values": {}, "errors": {}}),
+        );
+        assert!(!html.contains("error-summary") && !html.contains("aria-invalid"));
+        assert!(html.contains("<option value=\"undisclosed\" selected>不願透露</option>"));
+        assert!(html.contains("可選擇與部門分享的資料"));
+        assert!(html.contains("香港身份證號碼"));
+    }
+
+    #[test]
+    fn consent_lists_details_with_essential_ones_fixed() {
+        let html = render(
+            "consent.html",
+            Locale::En,
+            json!({"csrf": "c", "authz": "az", "signed_in_as": "chan", "offline_access": true,
+            "client": {"department": "Transport Department", "name": "Driving licence renewal"},
+            "claims": [
+                {"name": "name", "label_key": "claim_name", "essential": true, "checked": true},
+                {"name": "email", "label_key": "claim_email", "essential": false, "checked": true},
+                {"name": "hkid", "label_key": "claim_hkid", "essential": false, "checked": false},
+            ]}),
+        );
+        assert!(html.contains("<h1>Share your details with Transport Department?</h1>"));
+        assert!(html.contains("Driving licence renewal"));
+        assert!(html.contains("You are signed in as chan."));
+        assert!(!html.contains("value=\"name\""), "essential details have no checkbox");
+        assert!(html.contains("required by the department"));
+        assert!(html.contains("name=\"claim\" value=\"email\" checked>"));
+        assert!(html.contains("name=\"claim\" value=\"hkid\">"));
+        assert!(html.contains("Hong Kong identity card number"));
+        assert!(html.contains("keep access while you are away"));
+        assert!(html.contains("an identifier for you that is different at every department"));
+        assert!(html.contains("withdraw your consent"));
+        assert!(html.contains("name=\"decision\" value=\"allow\""));
+        assert!(html.contains("name=\"decision\" value=\"deny\""));
+        assert!(html.contains("<input type=\"hidden\" name=\"authz\" value=\"az\">"));
+        assert!(html.contains("Tick the details you agree to share."));
+
+        let html = render(
+            "consent.html",
+            Locale::En,
+            json!({"csrf": "c", "authz": "az", "signed_in_as": "", "offline_access": false,
+                "client": {"department": "Transport Department", "name": "Driving licence renewal"},
+                "claims": [{"name": "name", "label_key": "claim_name", "essential": true, "checked": true}]}),
+        );
+        assert!(html.contains("Name in English") && html.contains("required by the department"));
+        assert!(!html.contains("signed in as"), "no username, no line");
+        assert!(!html.contains("Tick the details"), "nothing to tick, so no instruction to tick");
+        assert!(!html.contains("type=\"checkbox\""));
+
+        let html = render(
+            "consent.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "authz": "az", "signed_in_as": "chan", "offline_access": false, "claims": [],
+                "client": {"department": "運輸署", "name": "續領駕駛執照"}}),
+        );
+        assert!(html.contains("要與運輸署分享你的資料嗎？"));
+        assert!(html.contains("運輸署只要求在你登入時識別你的身份"));
+        assert!(!html.contains("離開後保留存取權"));
+        assert!(!html.contains("type=\"checkbox\""));
+        assert!(html.contains(">同意</button>") && html.contains(">拒絕</button>"));
+    }
+
+    #[test]
+    fn end_session_echoes_only_the_fields_it_has() {
+        let html = render(
+            "end_session.html",
+            Locale::En,
+            json!({"csrf": "c", "client": {"department": "Transport Department", "name": "Licensing"},
+                "post_logout_redirect_uri": "https://td.example/bye?a=1&b=2", "state": "s\"t", "client_id": "td"}),
+        );
+        assert!(html.contains("Transport Department · Licensing asked to sign you out of Tessera."));
+        assert!(
+            html.contains(
+                "name=\"post_logout_redirect_uri\" value=\"https:&#x2F;&#x2F;td.example&#x2F;bye?a=1&amp;b=2\""
+            )
+        );
+        assert!(html.contains("name=\"state\" value=\"s&quot;t\""));
+        assert!(html.contains("name=\"client_id\" value=\"td\""));
+        assert!(html.contains(">Stay signed in</a>"));
+
+        let html = render(
+            "end_session.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "post_logout_redirect_uri": "", "state": "", "client_id": ""}),
+        );
+        assert_eq!(html.matches("type=\"hidden\"").count(), 1);
+        assert!(html.contains("有服務要求將你登出 Tessera。"));
+        assert!(html.contains(">登出</button>") && html.contains(">保持登入</a>"));
+    }
+
+    #[test]
+    fn signed_out_links_home() {
+        let html = render("signed_out.html", Locale::ZhHk, json!({}));
+        assert!(html.contains("<h1>你已登出 Tessera</h1>"));
+        assert!(html.contains("href=\"&#x2F;\">返回主頁</a>") || html.contains("href=\"/\">返回主頁</a>"));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use crate::pages::Pages;
 use tessera_oidc::KeyManager;
+use tessera_oidc::service::Oidc;
+use tessera_passkey::{SignInService, SignupService};
 use tessera_session::AnySessionStore;
 use tessera_store::Db;
 use url::Url;
@@ -32,4 +34,7 @@ pub struct AppState {
     pub db: Db,
     pub sessions: AnySessionStore,
     pub keys: KeyManager,
+    pub oidc: Oidc,
+    pub signin: SignInService,
+    pub signup: SignupService,
 }

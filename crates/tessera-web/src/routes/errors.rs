@@ -31,19 +31,35 @@ pub async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<H
 /// Replaces an empty 5xx body with a localized page saying what to do next.
 /// Responses that already carry a body (JSON errors of the protocol endpoints) are left alone.
 pub fn server_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let has_type = res.headers().contains_key(header::CONTENT_TYPE);
-    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+    replace_empty_body(res, "error_title", "error_internal_body", "Internal error. Please try again later.")
+}
+
+/// A refused form (CSRF): a localized page saying what to do next.
+pub fn forbidden<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    replace_empty_body(
+        res,
+        "form_expired_title",
+        "form_expired_body",
+        "This form has expired. Reload the page and try again.",
+    )
+}
+
+fn replace_empty_body<B>(
+    res: ServiceResponse<B>,
+    heading: &str,
+    message: &str,
+    fallback: &'static str,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let state = res.request().app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| !res.headers().contains_key(header::CONTENT_TYPE)) else {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     };
-    if has_type {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
     let status = res.status();
     let (req, _) = res.into_parts();
-    let context = error_context(&state, &req, "error_title", "error_internal_body");
+    let context = error_context(&state, &req, heading, message);
     let body: BoxBody = match render_page(&req, &state, "error.html", context) {
         Ok(page) => page.into_body(),
-        Err(_) => BoxBody::new("Internal error. Please try again later. / 系統錯誤，請稍後再試。"),
+        Err(_) => BoxBody::new(fallback),
     };
     let response = HttpResponse::build(status).content_type(ContentType::html()).body(body);
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))

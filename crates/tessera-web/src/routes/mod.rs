@@ -1,15 +1,23 @@
 //! Route handlers: thin functions that extract input, call one service, and answer.
 
 pub mod assets;
+pub mod authorize;
+pub mod consent;
+pub mod discovery;
 pub mod errors;
 pub mod health;
 pub mod home;
 pub mod jwks;
 pub mod language;
+pub mod logout;
+pub mod signin;
+pub mod token;
+pub mod userinfo;
 
 use crate::errors::WebError;
 use crate::i18n::Locale;
 use crate::state::AppState;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse};
 use tera::Context;
@@ -49,11 +57,24 @@ pub fn render_page(
     template: &str,
     context: Context,
 ) -> Result<HttpResponse, WebError> {
+    render_status(req, state, template, context, StatusCode::OK)
+}
+
+/// Renders a page in the request's language with a status other than 200. Pages are
+/// never cached: they may carry a CSRF token or personal data.
+pub fn render_status(
+    req: &HttpRequest,
+    state: &AppState,
+    template: &str,
+    context: Context,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
     let locale = request_locale(req, state);
     let html = state.pages.render(template, locale, &return_path(req), context)?;
-    Ok(HttpResponse::Ok()
+    Ok(HttpResponse::build(status)
         .content_type(ContentType::html())
         .insert_header((header::CONTENT_LANGUAGE, locale.tag()))
         .insert_header((header::VARY, "Accept-Language, Cookie"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(html))
 }

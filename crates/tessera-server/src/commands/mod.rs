@@ -1,0 +1,2 @@
+pub mod citizen;
+pub mod client;

@@ -1,0 +1,70 @@
+//! CSRF protection for every form: a random token in an HttpOnly cookie that the server
+//! also writes into the form as a hidden field (double submit). A cross-site page can
+//! neither read the cookie nor set it (`__Host-` prefix over https), so it cannot forge
+//! the field. POSTs must also come from our own origin when the browser says where
+//! they come from (`Origin`). Stateless, so it works on every node.
+
+use crate::state::AppState;
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+
+/// The CSRF cookie's base name (prefixed `__Host-` over https).
+pub const CSRF_COOKIE: &str = "tessera_csrf";
+/// The hidden form field.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The token to put into a form, and the cookie to set when the browser had none.
+pub struct CsrfToken {
+    pub token: String,
+    pub set_cookie: Option<Cookie<'static>>,
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The browser's CSRF token, or a fresh one with the cookie that carries it.
+pub fn csrf_token(req: &HttpRequest, state: &AppState) -> Result<CsrfToken, tessera_crypto::CryptoError> {
+    let name = state.settings.cookie_name(CSRF_COOKIE);
+    if let Some(cookie) = req.cookie(&name)
+        && well_formed(cookie.value())
+    {
+        return Ok(CsrfToken { token: cookie.value().to_owned(), set_cookie: None });
+    }
+    let token = tessera_crypto::random_token()?;
+    let cookie = Cookie::build(name, token.clone())
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.secure_cookies())
+        .same_site(SameSite::Lax)
+        .finish();
+    Ok(CsrfToken { token, set_cookie: Some(cookie) })
+}
+
+/// Why a form submission was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfFailure {
+    MissingCookie,
+    Mismatch,
+    ForeignOrigin,
+}
+
+/// Checks a submitted form: the field must equal the cookie (constant time), and an
+/// `Origin` header, when sent, must be this Tessera's origin.
+pub fn verify_csrf(req: &HttpRequest, state: &AppState, submitted: Option<&str>) -> Result<(), CsrfFailure> {
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let expected = state.settings.issuer.origin().ascii_serialization();
+        if origin.as_bytes() != expected.as_bytes() {
+            return Err(CsrfFailure::ForeignOrigin);
+        }
+    }
+    let cookie = req.cookie(&state.settings.cookie_name(CSRF_COOKIE)).ok_or(CsrfFailure::MissingCookie)?;
+    let submitted = submitted.ok_or(CsrfFailure::Mismatch)?;
+    if well_formed(cookie.value()) && tessera_crypto::constant_time_eq(cookie.value().as_bytes(), submitted.as_bytes())
+    {
+        Ok(())
+    } else {
+        Err(CsrfFailure::Mismatch)
+    }
+}

@@ -1,0 +1,82 @@
+//! `/authorize` (GET and form POST) and `/authorize/continue`: thin handlers around the
+//! authorization flow of tessera-oidc.
+
+use super::{render_status, request_locale};
+use crate::cookies::sso_token;
+use crate::errors::WebError;
+use crate::form::{FormParams, query_params};
+use crate::i18n::Locale;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use tessera_domain::{Client, Clock, SystemClock};
+use tessera_oidc::flow::Step;
+use tessera_oidc::request::FatalReason;
+
+pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let params = query_params(&req);
+    let step = state.oidc.authorize(&params.0, sso_token(&req, &state).as_deref(), SystemClock.now()).await?;
+    step_response(&req, &state, step)
+}
+
+pub async fn authorize_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    let step = state.oidc.authorize(&form.0, sso_token(&req, &state).as_deref(), SystemClock.now()).await?;
+    step_response(&req, &state, step)
+}
+
+/// After signing in (or signing up), the flow goes on here.
+pub async fn continue_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let params = query_params(&req);
+    let Some(pending) = params.get("authz") else {
+        return error_page(&req, &state, FatalReason::Expired);
+    };
+    let step = state.oidc.continue_flow(pending, sso_token(&req, &state).as_deref(), SystemClock.now()).await?;
+    step_response(&req, &state, step)
+}
+
+/// 303 to `location`, never cached.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .finish()
+}
+
+/// Turns a step of the flow into a response: a redirect, a page to go to, or an error page.
+pub fn step_response(req: &HttpRequest, state: &AppState, step: Step) -> Result<HttpResponse, WebError> {
+    match step {
+        Step::Redirect(url) => Ok(see_other(&url)),
+        Step::SignIn { pending, .. } => Ok(see_other(&format!("/signin?authz={pending}"))),
+        Step::Consent { pending, .. } => Ok(see_other(&format!("/consent?authz={pending}"))),
+        Step::ErrorPage(reason) => error_page(req, state, reason),
+    }
+}
+
+/// The error page of a request that cannot go back to the department: it never redirects.
+pub fn error_page(req: &HttpRequest, state: &AppState, reason: FatalReason) -> Result<HttpResponse, WebError> {
+    let key = match reason {
+        FatalReason::Expired => "authorize_error_expired",
+        _ => "authorize_error_invalid",
+    };
+    let locale = request_locale(req, state);
+    let catalogs = state.pages.catalogs();
+    let mut context = tera::Context::new();
+    context.insert("heading", catalogs.message(locale, "authorize_error_title"));
+    context.insert("message", catalogs.message(locale, key));
+    tracing::info!(reason = ?reason, "authorization request refused with an error page");
+    render_status(req, state, "error.html", context, StatusCode::BAD_REQUEST)
+}
+
+/// The client as the pages show it, in the page's language.
+pub fn client_view(client: &Client, locale: Locale) -> serde_json::Value {
+    let department = match locale {
+        Locale::ZhHk if !client.department_zh.is_empty() => &client.department_zh,
+        _ => &client.department_en,
+    };
+    serde_json::json!({ "department": department, "name": client.name })
+}

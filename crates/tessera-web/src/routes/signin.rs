@@ -1,0 +1,260 @@
+//! The sign-in and sign-up pages (password for now; passkeys slot in beside it).
+//! Plain HTML forms: they work without JavaScript.
+
+use super::authorize::{client_view, see_other};
+use super::{render_status, request_locale};
+use crate::cookies::{sso_cookie, sso_token};
+use crate::csrf::{csrf_token, verify_csrf};
+use crate::errors::WebError;
+use crate::form::{FormParams, query_params};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use tessera_domain::{Clock, SystemClock, UnixTime};
+use tessera_oidc::sso::Authentication;
+use tessera_passkey::{ProblemKind, SignInOutcome, SignedIn, SignupError, SignupForm};
+
+/// Where to go after signing in: back into the pending authorization, or home.
+fn next_location(authz: Option<&str>) -> String {
+    match authz.filter(|a| valid_authz(a)) {
+        Some(authz) => format!("/authorize/continue?authz={authz}"),
+        None => "/".to_owned(),
+    }
+}
+
+/// A pending-request id as we issue them (43 base64url characters).
+fn valid_authz(authz: &str) -> bool {
+    authz.len() == 43 && authz.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn client_ip(req: &HttpRequest) -> String {
+    // The socket peer, not X-Forwarded-For: a header anyone can set must not decide throttling.
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Renders the sign-in page. `error` is a catalog key.
+async fn signin_page(
+    req: &HttpRequest,
+    state: &AppState,
+    authz: Option<&str>,
+    username: &str,
+    error: Option<&str>,
+    retry_after: Option<u64>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let csrf = csrf_token(req, state)?;
+    let authz = authz.filter(|a| valid_authz(a));
+    let mut context = tera::Context::new();
+    context.insert("csrf", &csrf.token);
+    context.insert("username", username);
+    context.insert(
+        "signup_url",
+        &match authz {
+            Some(a) => format!("/signup?authz={a}"),
+            None => "/signup".into(),
+        },
+    );
+    if let Some(authz) = authz {
+        context.insert("authz", authz);
+        if let Some((pending, client)) = state.oidc.load_pending(authz).await? {
+            context.insert("client", &client_view(&client, request_locale(req, state)));
+            if username.is_empty()
+                && let Some(hint) = pending.request.login_hint.as_deref()
+            {
+                context.insert("username", hint);
+            }
+        }
+    }
+    if let Some(error) = error {
+        context.insert("error", error);
+    }
+    if let Some(seconds) = retry_after {
+        context.insert("retry_after", &seconds);
+    }
+    let mut response = render_status(req, state, "signin.html", context, status)?;
+    if let Some(cookie) = csrf.set_cookie {
+        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
+    }
+    if let Some(seconds) = retry_after
+        && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(response)
+}
+
+pub async fn signin_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let query = query_params(&req);
+    signin_page(&req, &state, query.get("authz"), "", None, None, StatusCode::OK).await
+}
+
+pub async fn signin_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let authz = form.get("authz");
+    let username = form.get("username").unwrap_or("");
+    let password = form.get("password").unwrap_or("");
+    let now = SystemClock.now();
+    let outcome = state.signin.password(username, password, &client_ip(&req), now).await;
+    match outcome {
+        Ok(SignInOutcome::SignedIn(signed_in)) => start_session(&req, &state, signed_in, authz, now).await,
+        Ok(SignInOutcome::Refused) => {
+            signin_page(&req, &state, authz, username, Some("signin_error_invalid"), None, StatusCode::UNAUTHORIZED)
+                .await
+        }
+        Ok(SignInOutcome::Throttled(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            signin_page(
+                &req,
+                &state,
+                authz,
+                username,
+                Some("signin_error_throttled"),
+                Some(seconds),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::error!(code = "web.signin", error = %e, "sign-in could not be completed");
+            signin_page(
+                &req,
+                &state,
+                authz,
+                username,
+                Some("signin_error_unavailable"),
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await
+        }
+    }
+}
+
+/// Starts a fresh SSO session (a new id: never the one the browser had) and goes on.
+async fn start_session(
+    req: &HttpRequest,
+    state: &AppState,
+    signed_in: SignedIn,
+    authz: Option<&str>,
+    now: UnixTime,
+) -> Result<HttpResponse, WebError> {
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let auth = Authentication { citizen_id: signed_in.citizen_id, amr: signed_in.amr, acr: signed_in.acr, user_agent };
+    let previous = sso_token(req, state);
+    let (token, _) = state.oidc.sso().start(auth, previous.as_deref(), now).await?;
+    let mut response = see_other(&next_location(authz));
+    response.add_cookie(&sso_cookie(state, &token)).map_err(|e| WebError::Render(e.to_string()))?;
+    Ok(response)
+}
+
+const SIGNUP_FIELDS: [&str; 11] = [
+    "username",
+    "name_en",
+    "name_zh",
+    "birthdate",
+    "gender",
+    "email",
+    "phone",
+    "residential_address",
+    "postal_address",
+    "hkid",
+    "authz",
+];
+
+async fn signup_page(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &FormParams,
+    errors: Map<String, Value>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let csrf = csrf_token(req, state)?;
+    let mut values = Map::new();
+    for field in SIGNUP_FIELDS {
+        if let Some(v) = form.get(field) {
+            values.insert(field.into(), json!(v));
+        }
+    }
+    let authz = form.get("authz").filter(|a| valid_authz(a));
+    let mut context = tera::Context::new();
+    context.insert("csrf", &csrf.token);
+    context.insert("values", &values);
+    context.insert("errors", &errors);
+    context.insert(
+        "signin_url",
+        &match authz {
+            Some(a) => format!("/signin?authz={a}"),
+            None => "/signin".into(),
+        },
+    );
+    if let Some(authz) = authz {
+        context.insert("authz", authz);
+    }
+    let mut response = render_status(req, state, "signup.html", context, status)?;
+    if let Some(cookie) = csrf.set_cookie {
+        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+pub async fn signup_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    signup_page(&req, &state, &query_params(&req), Map::new(), StatusCode::OK).await
+}
+
+fn problem_key(kind: &ProblemKind) -> &'static str {
+    match kind {
+        ProblemKind::Required => "signup_problem_required",
+        ProblemKind::TooShort => "signup_problem_too_short",
+        ProblemKind::TooLong => "signup_problem_too_long",
+        ProblemKind::Mismatch => "signup_problem_mismatch",
+        ProblemKind::Taken => "signup_problem_taken",
+        ProblemKind::PasswordTooShort => "signup_problem_password_too_short",
+        ProblemKind::PasswordContainsUsername => "signup_problem_password_contains_username",
+        _ => "signup_problem_invalid",
+    }
+}
+
+pub async fn signup_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let field = |name: &str| form.get(name).map(str::to_owned);
+    let signup = SignupForm {
+        username: field("username").unwrap_or_default(),
+        password: field("password"),
+        password_confirm: field("password_confirm"),
+        name_en: field("name_en").unwrap_or_default(),
+        name_zh: field("name_zh"),
+        birthdate: field("birthdate"),
+        gender: field("gender"),
+        email: field("email"),
+        phone: field("phone"),
+        residential_address: field("residential_address"),
+        postal_address: field("postal_address"),
+        hkid: field("hkid"),
+    };
+    let now = SystemClock.now();
+    match state.signup.register(signup, now).await {
+        Ok(citizen) => {
+            let signed_in =
+                SignedIn { citizen_id: citizen.id, amr: vec!["pwd".into()], acr: tessera_passkey::ACR_PASSWORD.into() };
+            start_session(&req, &state, signed_in, form.get("authz"), now).await
+        }
+        Err(SignupError::Invalid(problems)) => {
+            let mut errors = Map::new();
+            for p in problems {
+                errors.entry(p.field.to_owned()).or_insert_with(|| json!(problem_key(&p.problem)));
+            }
+            signup_page(&req, &state, &form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(WebError::Signup(e.to_string())),
+    }
+}
