@@ -2,6 +2,10 @@
 //! Pure Rust (fantoccini). Screenshots go to `target/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod demo;
+#[path = "../api/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

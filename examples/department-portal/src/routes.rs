@@ -15,12 +15,10 @@ use crate::html;
 use crate::state::{AppState, LOGIN_TTL};
 use crate::store::StoreKey;
 
-/// Names the pending sign-in (state, nonce, PKCE verifier) between `/login` and `/callback`.
-const LOGIN_COOKIE: &str = "portal_login";
-/// Names the portal's own session.
-const SESSION_COOKIE: &str = "portal_session";
-/// The `state` sent to Tessera's end_session_endpoint, to recognise the return to `/`.
-const SIGNED_OUT_COOKIE: &str = "portal_signed_out";
+// Cookies (names in `state.cookies`): `login` names the pending sign-in (state, nonce,
+// PKCE verifier) between `/login` and `/callback`; `session` the portal's own session;
+// `signed_out` holds the `state` sent to Tessera's end_session_endpoint, to recognise the
+// return to `/`.
 
 const STYLE_CSS: &str = include_str!("../static/style.css");
 
@@ -36,17 +34,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn home_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let name = cookie_value(&req, SESSION_COOKIE)
+    let name = cookie_value(&req, &state.cookies.session)
         .and_then(|key| state.sessions.with(&key, Instant::now(), |session| session.name.clone()));
     let returned_state = query_param(&req, "state");
-    let signed_out = match (cookie_value(&req, SIGNED_OUT_COOKIE), returned_state) {
+    let signed_out = match (cookie_value(&req, &state.cookies.signed_out), returned_state) {
         (Some(expected), Some(got)) => constant_time_eq(expected.as_bytes(), got.as_bytes()),
         _ => false,
     };
     let page = html::home_page(&state.config.department, name.as_ref(), signed_out);
     let mut response = page_response(page);
     if signed_out {
-        add_cookie(&mut response, removal(SIGNED_OUT_COOKIE));
+        add_cookie(&mut response, removal(&state.cookies.signed_out));
     }
     response
 }
@@ -65,7 +63,7 @@ async fn login_get(state: web::Data<AppState>) -> HttpResponse {
         Ok(key) => {
             tracing::info!("sign-in started");
             let mut response = see_other(url.as_str());
-            add_cookie(&mut response, cookie(&state, LOGIN_COOKIE, key.as_str(), Some(LOGIN_TTL.as_secs())));
+            add_cookie(&mut response, cookie(&state, &state.cookies.login, key.as_str(), Some(LOGIN_TTL.as_secs())));
             response
         }
         Err(_) => error_response(&state.config.department, &PortalError::Busy),
@@ -77,22 +75,22 @@ async fn callback_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
     let mut response = match finish_login(&state, &req).await {
         Ok(session_key) => {
             let mut response = see_other("/me");
-            add_cookie(&mut response, cookie(&state, SESSION_COOKIE, session_key.as_str(), None));
+            add_cookie(&mut response, cookie(&state, &state.cookies.session, session_key.as_str(), None));
             response
         }
         Err(err) => error_response(&state.config.department, &err),
     };
-    add_cookie(&mut response, removal(LOGIN_COOKIE));
+    add_cookie(&mut response, removal(&state.cookies.login));
     response
 }
 
 /// The pending sign-in is taken (so a replayed callback finds nothing) before anything else.
 async fn finish_login(state: &AppState, req: &HttpRequest) -> Result<StoreKey, PortalError> {
-    let login_key = cookie_value(req, LOGIN_COOKIE).ok_or(PortalError::LoginExpired)?;
+    let login_key = cookie_value(req, &state.cookies.login).ok_or(PortalError::LoginExpired)?;
     let pending = state.pending.take(&login_key, Instant::now()).ok_or(PortalError::LoginExpired)?;
     let params = CallbackParams::parse(req.query_string())?;
     let signed_in = state.rp.finish_login(pending, params, Utc::now()).await?;
-    if let Some(old) = cookie_value(req, SESSION_COOKIE) {
+    if let Some(old) = cookie_value(req, &state.cookies.session) {
         state.sessions.take(&old, Instant::now()); // a new sign-in replaces the old session
     }
     state.sessions.insert(signed_in, Instant::now()).map_err(|_| PortalError::Busy)
@@ -100,7 +98,7 @@ async fn finish_login(state: &AppState, req: &HttpRequest) -> Result<StoreKey, P
 
 async fn me_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let refreshed = query_param(&req, "refreshed").is_some();
-    let page = cookie_value(&req, SESSION_COOKIE).and_then(|key| {
+    let page = cookie_value(&req, &state.cookies.session).and_then(|key| {
         state.sessions.with(&key, Instant::now(), |session| {
             html::me_page(&state.config.department, session, refreshed, Utc::now())
         })
@@ -113,7 +111,7 @@ async fn me_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 
 #[tracing::instrument(skip_all)]
 async fn refresh_post(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some(key) = cookie_value(&req, SESSION_COOKIE) else {
+    let Some(key) = cookie_value(&req, &state.cookies.session) else {
         return see_other("/");
     };
     let input = state.sessions.with(&key, Instant::now(), |session| {
@@ -136,7 +134,7 @@ async fn refresh_post(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 /// Forgets the portal session, then sends the browser to Tessera's end_session_endpoint.
 #[tracing::instrument(skip_all)]
 async fn logout_post(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let session = cookie_value(&req, SESSION_COOKIE).and_then(|key| state.sessions.take(&key, Instant::now()));
+    let session = cookie_value(&req, &state.cookies.session).and_then(|key| state.sessions.take(&key, Instant::now()));
     let mut response = match session {
         Some(session) => {
             tracing::info!("citizen signed out");
@@ -150,13 +148,13 @@ async fn logout_post(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
             let mut response = see_other(&location);
             add_cookie(
                 &mut response,
-                cookie(&state, SIGNED_OUT_COOKIE, logout_state.secret(), Some(LOGIN_TTL.as_secs())),
+                cookie(&state, &state.cookies.signed_out, logout_state.secret(), Some(LOGIN_TTL.as_secs())),
             );
             response
         }
         None => see_other("/"),
     };
-    add_cookie(&mut response, removal(SESSION_COOKIE));
+    add_cookie(&mut response, removal(&state.cookies.session));
     response
 }
 
@@ -181,8 +179,8 @@ fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// An HttpOnly, SameSite=Lax cookie for the whole site; `Secure` when the portal is on HTTPS.
-fn cookie(state: &AppState, name: &'static str, value: &str, max_age_secs: Option<u64>) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name, value.to_owned())
+fn cookie(state: &AppState, name: &str, value: &str, max_age_secs: Option<u64>) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name.to_owned(), value.to_owned())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -194,8 +192,8 @@ fn cookie(state: &AppState, name: &'static str, value: &str, max_age_secs: Optio
     cookie
 }
 
-fn removal(name: &'static str) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
+fn removal(name: &str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name.to_owned(), "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     cookie.make_removal();
     cookie
 }

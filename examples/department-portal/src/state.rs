@@ -19,13 +19,37 @@ pub struct AppState {
     pub rp: RelyingParty,
     pub pending: TtlStore<PendingLogin>,
     pub sessions: TtlStore<SignedIn>,
+    pub cookies: CookieNames,
+}
+
+/// The portal's cookie names. Browsers share cookies between ports of one host, so two
+/// portals on `localhost:8081` and `localhost:8082` (the demo) need different names: the
+/// port is part of each name.
+#[derive(Debug, Clone)]
+pub struct CookieNames {
+    pub login: String,
+    pub session: String,
+    pub signed_out: String,
+}
+
+impl CookieNames {
+    pub fn for_base_url(base_url: &str) -> Self {
+        let suffix = url::Url::parse(base_url).ok().and_then(|u| u.port()).map(|p| format!("_{p}")).unwrap_or_default();
+        CookieNames {
+            login: format!("portal_login{suffix}"),
+            session: format!("portal_session{suffix}"),
+            signed_out: format!("portal_signed_out{suffix}"),
+        }
+    }
 }
 
 impl AppState {
     pub fn new(config: Config, rp: RelyingParty) -> Self {
+        let cookies = CookieNames::for_base_url(config.base_url.as_str());
         Self {
             config,
             rp,
+            cookies,
             pending: TtlStore::new(LOGIN_TTL, MAX_PENDING_LOGINS),
             sessions: TtlStore::new(SESSION_TTL, MAX_SESSIONS),
         }

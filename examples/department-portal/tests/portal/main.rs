@@ -61,7 +61,7 @@ impl TestApp {
         let login = self.get(&format!("{}/login", self.portal)).await;
         assert_eq!(login.status(), StatusCode::SEE_OTHER);
         let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-        assert!(cookie.starts_with("portal_login=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        assert!(cookie.starts_with("portal_login_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
         let authorize_url = location(&login);
         assert!(authorize_url.starts_with(&format!("{}/authorize?", self.provider.issuer)));
         let back = self.get(&authorize_url).await;
