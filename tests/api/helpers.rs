@@ -10,7 +10,7 @@ pub struct TestApp {
     pub settings: Settings,
     /// A client that does not follow redirects and keeps no cookies.
     pub http: reqwest::Client,
-    _data_dir: tempfile::TempDir,
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -71,7 +71,39 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address: format!("http://localhost:{port}"), settings, http, _data_dir: dir, handle }
+    TestApp { address: format!("http://localhost:{port}"), settings, http, _data_dir: std::sync::Arc::new(dir), handle }
+}
+
+/// Several Tessera nodes behind one issuer, sharing one PostgreSQL, one Redis (and key
+/// prefix) and one master key, as in production. `None` outside the production stack:
+/// in-memory session stores cannot be shared between processes.
+pub async fn spawn_cluster(nodes: usize) -> Option<Vec<TestApp>> {
+    if !tessera_testkit::production_stack() {
+        eprintln!("SKIPPED: a cluster needs the production stack (PostgreSQL + Redis)");
+        return None;
+    }
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let listeners: Vec<_> = (0..nodes).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let first_port = listeners[0].local_addr().unwrap().port();
+    let mut raw = test_config(dir.path().join("data"));
+    raw.issuer = format!("http://localhost:{first_port}");
+    let settings = validate(raw).unwrap();
+    let mut apps = Vec::new();
+    for listener in listeners {
+        let port = listener.local_addr().unwrap().port();
+        let app = Application::build_on(&settings, listener).await.unwrap();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        apps.push(TestApp {
+            address: format!("http://localhost:{port}"),
+            settings: settings.clone(),
+            http,
+            _data_dir: dir.clone(),
+            handle,
+        });
+    }
+    Some(apps)
 }
 
 impl TestApp {

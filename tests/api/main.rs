@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binary;
+mod cluster;
 mod fixtures;
 mod health;
 mod helpers;

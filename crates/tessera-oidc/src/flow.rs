@@ -28,6 +28,13 @@ use tessera_store::{audit, citizens, clients, consents};
 pub struct Pending {
     pub request: AuthorizationRequest,
     pub created_at: UnixTime,
+    /// The session the citizen signed in to during this flow (satisfies prompt=login,
+    /// select_account and max_age). Recorded as a fact, not inferred from timestamps.
+    #[serde(default)]
+    pub signed_in_sid: Option<String>,
+    /// The citizen answered the consent page during this flow (satisfies prompt=consent).
+    #[serde(default)]
+    pub consented: bool,
 }
 
 /// One claim offered on the consent page.
@@ -46,10 +53,16 @@ pub struct OfferedClaim {
 pub enum Step {
     /// 303 to this URL: the client's redirect URI with a code or an error.
     Redirect(String),
-    /// Show the sign-in page for this pending request.
-    SignIn { pending: String, client: Box<Client>, login_hint: Option<String> },
+    /// Show the sign-in page for this pending request (in the `ui_locales` it asked for).
+    SignIn { pending: String, client: Box<Client>, login_hint: Option<String>, ui_locales: Option<String> },
     /// Show the consent page for this pending request.
-    Consent { pending: String, client: Box<Client>, claims: Vec<OfferedClaim>, offline_access: bool },
+    Consent {
+        pending: String,
+        client: Box<Client>,
+        claims: Vec<OfferedClaim>,
+        offline_access: bool,
+        ui_locales: Option<String>,
+    },
     /// Show an error page; never redirect (unknown client, bad redirect URI, expired request).
     ErrorPage(FatalReason),
 }
@@ -78,7 +91,8 @@ impl Oidc {
             }
         };
         let Some(client) = client else { return Ok(Step::ErrorPage(FatalReason::UnknownClient)) };
-        self.decide(Pending { request, created_at: now }, None, client, sso_token, now).await
+        let pending = Pending { request, created_at: now, signed_in_sid: None, consented: false };
+        self.decide(pending, None, client, sso_token, now).await
     }
 
     /// Continues a pending request after the citizen signed in (or came back).
@@ -106,8 +120,27 @@ impl Oidc {
         Ok(client.filter(|c| c.enabled).map(|c| (pending, c)))
     }
 
+    /// Records that the citizen signed in (or signed up) during this pending request, in
+    /// the session `sid`: that sign-in satisfies prompt=login and max_age for it.
+    pub async fn note_sign_in(&self, pending_id: &str, sid: &str) -> Result<(), ServiceError> {
+        if pending_id.len() > 64 {
+            return Ok(());
+        }
+        let key = pending_key(pending_id);
+        let Some(bytes) = self.store.get(&key).await? else { return Ok(()) };
+        let mut pending: Pending = from_json(&bytes)?;
+        pending.signed_in_sid = Some(sid.to_owned());
+        let ttl = Duration::from_secs(self.lifetimes.pending_secs);
+        self.store.put(&key, &to_json(&pending)?, ttl).await?;
+        Ok(())
+    }
+
     /// The username of the citizen signed in with this SSO token, for the pages.
-    pub async fn signed_in_username(&self, sso_token: Option<&str>, now: UnixTime) -> Result<Option<String>, ServiceError> {
+    pub async fn signed_in_username(
+        &self,
+        sso_token: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Option<String>, ServiceError> {
         let Some(token) = sso_token else { return Ok(None) };
         let Some(session) = self.sso.find(token, now).await? else { return Ok(None) };
         let id = session.citizen_id;
@@ -182,6 +215,7 @@ impl Oidc {
         event.client_id = Some(client.id.as_str().to_owned());
         event.detail = detail;
         self.db.run(move |conn| audit::append(conn, &event)).await?;
+        let pending = Pending { consented: true, ..pending };
         self.decide(pending, Some(pending_id.to_owned()), client, sso_token, now).await
     }
 
@@ -223,7 +257,7 @@ impl Oidc {
             None => None,
         };
         // Authenticated during this very flow: satisfies prompt=login and max_age.
-        let fresh = |s: &SsoSession| pending_id.is_some() && s.auth_time >= pending.created_at;
+        let fresh = |s: &SsoSession| pending_id.is_some() && pending.signed_in_sid.as_deref() == Some(s.sid.as_str());
         let needs_sign_in = match &session {
             None => true,
             Some(s) => {
@@ -240,15 +274,28 @@ impl Oidc {
             }
             let id = self.keep_pending(&pending, pending_id).await?;
             let login_hint = request.login_hint.clone();
-            return Ok(Step::SignIn { pending: id, client: Box::new(client), login_hint });
+            let ui_locales = request.ui_locales.clone();
+            return Ok(Step::SignIn { pending: id, client: Box::new(client), login_hint, ui_locales });
         }
         let Some(session) = session else { return redirect_error(ErrorCode::LoginRequired, "no session") };
+        // An essential acr (claims parameter) must be met: never answer with a code below it.
+        if let Some((true, values)) = request.claims.acr_request()
+            && !values.is_empty()
+            && !values.contains(&session.acr)
+        {
+            if request.prompt_none() {
+                return redirect_error(
+                    ErrorCode::InteractionRequired,
+                    "the requested authentication level needs interaction",
+                );
+            }
+            return redirect_error(ErrorCode::AccessDenied, "the requested authentication level is not available");
+        }
 
         let citizen = session.citizen_id;
         let client_id = client.id.clone();
         let consent = self.db.run(move |conn| consents::active_for(conn, citizen, &client_id)).await?;
-        let consented_in_flow =
-            consent.as_ref().is_some_and(|c| pending_id.is_some() && c.granted_at >= pending.created_at);
+        let consented_in_flow = pending_id.is_some() && pending.consented;
         let covered =
             consent.as_ref().is_some_and(|c| covers(c, request)) && (!request.prompt_consent() || consented_in_flow);
         if !covered {
@@ -263,7 +310,8 @@ impl Oidc {
                 claim.checked = consent.as_ref().is_none_or(|c| c.claims.iter().any(|x| x == claim.name));
             }
             let offline_access = request.scope.contains(crate::scope::OFFLINE_ACCESS);
-            return Ok(Step::Consent { pending: id, client: Box::new(client), claims, offline_access });
+            let ui_locales = request.ui_locales.clone();
+            return Ok(Step::Consent { pending: id, client: Box::new(client), claims, offline_access, ui_locales });
         }
         let Some(consent) = consent else { return redirect_error(ErrorCode::ConsentRequired, "no consent") };
 

@@ -75,6 +75,21 @@ impl Oidc {
         }
     }
 
+    /// Ends what a signed-out SSO session issued: every grant made under it, except those
+    /// with `offline_access`, which the citizen granted precisely to outlive the session.
+    pub async fn end_session_grants(&self, sid: &str, now: UnixTime) -> Result<usize, ServiceError> {
+        let sid = sid.to_owned();
+        let families = self.db.run(move |conn| refresh_tokens::live_families_of_session(conn, &sid)).await?;
+        let mut ended = 0;
+        for (family, scope) in families {
+            if !scope.split(' ').any(|s| s == crate::scope::OFFLINE_ACCESS) {
+                self.revoke_grant(family, now).await?;
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
     /// Revokes a whole grant: its access tokens stop working at once (userinfo,
     /// introspection) and its refresh tokens are revoked in the database.
     pub async fn revoke_grant(&self, grant_id: GrantId, now: UnixTime) -> Result<(), ServiceError> {

@@ -3,7 +3,7 @@
 //! learns anything about another department's tokens.
 
 use crate::service::{Oidc, ServiceError};
-use crate::token_endpoint::TokenError;
+use crate::token_endpoint::{ClientRequest, TokenError};
 use serde_json::{Value, json};
 use tessera_crypto::token_digest;
 use tessera_domain::UnixTime;
@@ -22,11 +22,11 @@ impl Oidc {
     /// `/introspect`: `{"active": false}` for anything that is not a live token of this client.
     pub async fn introspect(
         &self,
-        authorization: Option<&str>,
-        form: &[(String, String)],
+        request: ClientRequest<'_>,
         now: UnixTime,
     ) -> Result<Result<Value, TokenError>, ServiceError> {
-        let client = match self.authenticate_client(authorization, form).await? {
+        let form = request.form;
+        let client = match self.authenticate_client(request).await? {
             Ok(client) => client,
             Err(e) => return Ok(Err(e)),
         };
@@ -78,11 +78,11 @@ impl Oidc {
     /// success for unknown tokens too (RFC 7009 §2.2).
     pub async fn revoke(
         &self,
-        authorization: Option<&str>,
-        form: &[(String, String)],
+        request: ClientRequest<'_>,
         now: UnixTime,
     ) -> Result<Result<(), TokenError>, ServiceError> {
-        let client = match self.authenticate_client(authorization, form).await? {
+        let form = request.form;
+        let client = match self.authenticate_client(request).await? {
             Ok(client) => client,
             Err(e) => return Ok(Err(e)),
         };

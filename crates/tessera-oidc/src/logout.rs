@@ -65,7 +65,9 @@ impl Oidc {
                     client_id: request.client_id.unwrap_or_default(),
                 });
             }
-            self.sso.end(token).await?;
+            if let Some(ended) = self.sso.end(token).await? {
+                self.end_session_grants(&ended.sid, now).await?;
+            }
         }
         Ok(self.after_logout(&client, request.post_logout_redirect_uri.as_deref(), request.state.as_deref()))
     }
@@ -75,9 +77,12 @@ impl Oidc {
         &self,
         request: LogoutRequest,
         sso_token: Option<&str>,
+        now: UnixTime,
     ) -> Result<Logout, ServiceError> {
-        if let Some(token) = sso_token {
-            self.sso.end(token).await?;
+        if let Some(token) = sso_token
+            && let Some(ended) = self.sso.end(token).await?
+        {
+            self.end_session_grants(&ended.sid, now).await?;
         }
         match self.client_of(request.client_id.as_deref()).await? {
             Some(client) => {

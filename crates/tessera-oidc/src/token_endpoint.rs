@@ -24,24 +24,57 @@ use tessera_store::{audit, citizens, clients, consents, refresh_tokens};
 pub struct TokenError {
     pub error: OAuthError,
     pub status: u16,
+    /// With status 429: seconds to wait before trying again.
+    pub retry_after: Option<u64>,
 }
 
 impl TokenError {
     fn new(code: ErrorCode, text: &str) -> TokenError {
-        let status = if code == ErrorCode::InvalidClient { 401 } else { 400 };
-        TokenError { error: OAuthError::new(code, text), status }
+        OAuthError::new(code, text).into()
     }
 }
 
 impl From<OAuthError> for TokenError {
     fn from(error: OAuthError) -> Self {
         let status = if error.code == ErrorCode::InvalidClient { 401 } else { 400 };
-        TokenError { error, status }
+        TokenError { error, status, retry_after: None }
     }
+}
+
+/// A request of a client to the token, introspection or revocation endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRequest<'a> {
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+    /// The form parameters, in order, repeated ones kept.
+    pub form: &'a [(String, String)],
+    /// The address the request came from (throttling of failed client authentication).
+    pub ip: &'a str,
+}
+
+/// Failed client authentications accepted from one address per window before it must wait.
+const CLIENT_AUTH_FAILURES_PER_IP: u64 = 30;
+/// The window those failures are counted in.
+const CLIENT_AUTH_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+fn client_auth_failures_key(ip: &str) -> String {
+    format!("client-auth-failures:{}", crate::sso::hex(&token_digest(ip)))
 }
 
 /// The outcome of a token request.
 pub type TokenResult = Result<Result<TokenResponse, TokenError>, ServiceError>;
+
+/// Whether a token response carries a refresh token, and with what grant.
+enum Refresh {
+    None,
+    /// A new one for the issued scope and claims.
+    New,
+    /// The rotated one: the grant's full scope and claims, whatever the access token got.
+    Keep {
+        scope: String,
+        claims: Vec<String>,
+    },
+}
 
 /// How long a redeemed code is remembered, to catch a second redemption.
 const USED_CODE_MEMORY: Duration = Duration::from_secs(10 * 60);
@@ -56,8 +89,29 @@ fn single<'a>(form: &'a [(String, String)], name: &str) -> Result<Option<&'a str
 }
 
 impl Oidc {
-    /// Authenticates the client of a token, introspection or revocation request.
+    /// Authenticates the client of a token, introspection or revocation request. Failures
+    /// are counted per address in the shared store; past the limit the address gets 429
+    /// until the window ends. Success costs no store access (the token endpoint is hot).
     pub async fn authenticate_client(
+        &self,
+        request: ClientRequest<'_>,
+    ) -> Result<Result<Client, TokenError>, ServiceError> {
+        let outcome = self.check_client(request.authorization, request.form).await?;
+        if outcome.is_ok() {
+            return Ok(outcome);
+        }
+        let failures = self.store.incr(&client_auth_failures_key(request.ip), CLIENT_AUTH_WINDOW).await?;
+        if failures > CLIENT_AUTH_FAILURES_PER_IP {
+            let mut error =
+                TokenError::new(ErrorCode::InvalidClient, "too many failed client authentications; retry later");
+            error.status = 429;
+            error.retry_after = Some(CLIENT_AUTH_WINDOW.as_secs());
+            return Ok(Err(error));
+        }
+        Ok(outcome)
+    }
+
+    async fn check_client(
         &self,
         authorization: Option<&str>,
         form: &[(String, String)],
@@ -79,8 +133,9 @@ impl Oidc {
     }
 
     /// `/token`.
-    pub async fn token(&self, authorization: Option<&str>, form: &[(String, String)], now: UnixTime) -> TokenResult {
-        let client = match self.authenticate_client(authorization, form).await? {
+    pub async fn token(&self, request: ClientRequest<'_>, now: UnixTime) -> TokenResult {
+        let form = request.form;
+        let client = match self.authenticate_client(request).await? {
             Ok(client) => client,
             Err(e) => return Ok(Err(e)),
         };
@@ -158,7 +213,8 @@ impl Oidc {
             nonce: grant.nonce.as_deref(),
             extra_claims: extra,
         };
-        self.respond(&issue, Some(facts), self.wants_refresh_token(client, &grant.scope), now).await
+        let refresh = if self.wants_refresh_token(client, &grant.scope) { Refresh::New } else { Refresh::None };
+        self.respond(&issue, Some(facts), refresh, now).await
     }
 
     async fn refresh_grant(&self, client: &Client, form: &[(String, String)], now: UnixTime) -> TokenResult {
@@ -178,15 +234,10 @@ impl Oidc {
         if record.revoked_at.is_some() || now >= record.expires_at {
             return invalid("the refresh token expired or was revoked");
         }
-        let id = record.id;
-        let won =
-            record.rotated_at.is_none() && self.db.run(move |conn| refresh_tokens::mark_rotated(conn, id, now)).await?;
-        if !won {
-            // A rotated token presented again: it was stolen or replayed. End the family.
-            self.revoke_grant(record.family_id, now).await?;
-            self.audit_event(Some(AuditKind::TOKEN_REUSE_DETECTED), record.citizen_id, Some(client), now).await?;
-            return invalid("the refresh token was already used");
+        if record.rotated_at.is_some() {
+            return self.refresh_reuse(&record, client, now).await;
         }
+        // Everything is checked before the token rotates: a refused request leaves it usable.
         let granted = ScopeSet::parse(&record.scope).unwrap_or_else(|_| ScopeSet::empty());
         let scope = match scope.map(ScopeSet::parse) {
             None => granted.clone(),
@@ -207,13 +258,26 @@ impl Oidc {
                 return invalid("the citizen's consent or account is no longer valid");
             }
         }
+        let id = record.id;
+        if !self.db.run(move |conn| refresh_tokens::mark_rotated(conn, id, now)).await? {
+            // Another request rotated it a moment ago: the same token was used twice.
+            return self.refresh_reuse(&record, client, now).await;
+        }
+        // A narrowed access token carries only the claims of its own scopes; the new refresh
+        // token keeps the grant's scope and claims (RFC 6749 §6).
+        let claims: Vec<String> = if scope == granted {
+            record.claims.clone()
+        } else {
+            let allowed: Vec<&str> = crate::claims::claims_for_scopes(&scope).iter().map(|d| d.name).collect();
+            record.claims.iter().filter(|c| allowed.contains(&c.as_str())).cloned().collect()
+        };
         let acr = record.acr.clone().unwrap_or_default();
         let issue = Issue {
             client,
             citizen: record.citizen_id,
             grant_id: record.family_id,
             scope: scope.to_string(),
-            claims: record.claims.clone(),
+            claims,
             auth_time: record.auth_time,
             acr: record.acr.clone(),
             amr: record.amr.clone(),
@@ -232,7 +296,20 @@ impl Oidc {
             }),
             _ => None,
         };
-        self.respond(&issue, facts, true, now).await
+        let refresh = Refresh::Keep { scope: record.scope.clone(), claims: record.claims.clone() };
+        self.respond(&issue, facts, refresh, now).await
+    }
+
+    /// A rotated refresh token presented again: stolen or replayed. The family ends.
+    async fn refresh_reuse(
+        &self,
+        record: &tessera_domain::RefreshTokenRecord,
+        client: &Client,
+        now: UnixTime,
+    ) -> TokenResult {
+        self.revoke_grant(record.family_id, now).await?;
+        self.audit_event(Some(AuditKind::TOKEN_REUSE_DETECTED), record.citizen_id, Some(client), now).await?;
+        Ok(Err(TokenError::new(ErrorCode::InvalidGrant, "the refresh token was already used")))
     }
 
     async fn client_credentials_grant(&self, client: &Client, form: &[(String, String)], now: UnixTime) -> TokenResult {
@@ -266,14 +343,14 @@ impl Oidc {
             amr: Vec::new(),
             sid: None,
         };
-        self.respond(&issue, None, false, now).await
+        self.respond(&issue, None, Refresh::None, now).await
     }
 
     async fn respond(
         &self,
         issue: &Issue<'_>,
         id_token: Option<IdTokenFacts<'_>>,
-        refresh: bool,
+        refresh: Refresh,
         now: UnixTime,
     ) -> TokenResult {
         let access_token = self.access_token(issue, now).await?;
@@ -283,7 +360,11 @@ impl Oidc {
             }
             _ => None,
         };
-        let refresh_token = if refresh { Some(self.refresh_token(issue, now).await?) } else { None };
+        let refresh_token = match refresh {
+            Refresh::None => None,
+            Refresh::New => Some(self.refresh_token(issue, &issue.scope, &issue.claims, now).await?),
+            Refresh::Keep { scope, claims } => Some(self.refresh_token(issue, &scope, &claims, now).await?),
+        };
         Ok(Ok(TokenResponse {
             access_token,
             token_type: "Bearer",

@@ -133,9 +133,15 @@ impl Oidc {
     }
 
     /// Stores a new refresh token of the grant and returns it (shown to the client once).
-    pub(crate) async fn refresh_token(&self, issue: &Issue<'_>, now: UnixTime) -> Result<String, ServiceError> {
+    pub(crate) async fn refresh_token(
+        &self,
+        issue: &Issue<'_>,
+        scope: &str,
+        claims: &[String],
+        now: UnixTime,
+    ) -> Result<String, ServiceError> {
         let token = random_token()?;
-        let offline = issue.scope.split(' ').any(|s| s == crate::scope::OFFLINE_ACCESS);
+        let offline = scope.split(' ').any(|s| s == crate::scope::OFFLINE_ACCESS);
         let lifetime =
             if offline { self.lifetimes.offline_refresh_token_secs } else { self.lifetimes.refresh_token_secs };
         let record = RefreshTokenRecord {
@@ -144,7 +150,7 @@ impl Oidc {
             family_id: issue.grant_id,
             client_id: issue.client.id.clone(),
             citizen_id: issue.citizen,
-            scope: issue.scope.clone(),
+            scope: scope.to_owned(),
             session_id: issue.sid.clone(),
             auth_time: issue.auth_time,
             issued_at: now,
@@ -153,7 +159,7 @@ impl Oidc {
             revoked_at: None,
             acr: issue.acr.clone(),
             amr: issue.amr.clone(),
-            claims: issue.claims.clone(),
+            claims: claims.to_vec(),
         };
         self.db.run(move |conn| refresh_tokens::insert(conn, &record)).await?;
         Ok(token)

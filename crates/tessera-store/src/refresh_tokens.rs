@@ -153,6 +153,21 @@ pub fn revoke_for_citizen(conn: &mut DbConnection, citizen_id: CitizenId, at: Un
     Ok(n)
 }
 
+/// The live (not revoked) grants issued under an SSO session, with their scope: what a
+/// sign-out of that session ends.
+pub fn live_families_of_session(
+    conn: &mut DbConnection,
+    session_id: &str,
+) -> Result<Vec<(GrantId, String)>, StoreError> {
+    let rows: Vec<(String, String)> = refresh_tokens::table
+        .filter(refresh_tokens::session_id.eq(session_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select((refresh_tokens::family_id, refresh_tokens::scope))
+        .distinct()
+        .load(conn)?;
+    rows.into_iter().map(|(family, scope)| Ok((parse(TABLE, "family_id", &family)?, scope))).collect()
+}
+
 /// Deletes tokens that expired before `before`; returns how many.
 pub fn purge_expired(conn: &mut DbConnection, before: UnixTime) -> Result<usize, StoreError> {
     Ok(diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before.as_secs()))).execute(conn)?)

@@ -33,11 +33,8 @@ pub fn location_params(res: &reqwest::Response) -> (Url, HashMap<String, String>
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let http =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
         Browser { http, base: base.to_owned() }
     }
 
@@ -89,7 +86,12 @@ impl Browser {
     }
 
     /// On a consent page: allows with exactly these optional claims (None: as pre-selected).
-    pub async fn consent_with(&self, page: reqwest::Response, allow: bool, claims: Option<&[&str]>) -> reqwest::Response {
+    pub async fn consent_with(
+        &self,
+        page: reqwest::Response,
+        allow: bool,
+        claims: Option<&[&str]>,
+    ) -> reqwest::Response {
         assert_eq!(page.status(), StatusCode::OK, "expected the consent page");
         let html = page.text().await.unwrap();
         assert!(html.contains("name=\"decision\""), "not the consent page: {html}");

@@ -2,6 +2,18 @@
 //! and a cookie-keeping HTTP client in the role of the browser.
 
 pub mod browser;
+pub mod flows;
 pub mod rp;
 
+mod authorize;
+mod authorize_pages;
+mod authorize_prompt;
+mod client_auth;
 mod code_flow;
+mod discovery;
+mod introspection;
+mod logout;
+mod refresh;
+mod throttling;
+mod token;
+mod userinfo;

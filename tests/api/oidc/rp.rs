@@ -8,7 +8,8 @@ use openidconnect::{
     Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
 
-pub type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+pub type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 pub struct Rp {
     pub client: Client,
@@ -29,7 +30,8 @@ impl Rp {
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.into()).unwrap(), &http).await.unwrap();
+        let metadata =
+            CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.into()).unwrap(), &http).await.unwrap();
         let oidc = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(client.id().into()),
@@ -48,8 +50,18 @@ impl Rp {
         &self,
         scopes: &[&str],
         extra: impl FnOnce(
-            openidconnect::AuthorizationRequest<'_, openidconnect::core::CoreAuthDisplay, openidconnect::core::CoreAuthPrompt, openidconnect::core::CoreResponseType>,
-        ) -> openidconnect::AuthorizationRequest<'_, openidconnect::core::CoreAuthDisplay, openidconnect::core::CoreAuthPrompt, openidconnect::core::CoreResponseType>,
+            openidconnect::AuthorizationRequest<
+                '_,
+                openidconnect::core::CoreAuthDisplay,
+                openidconnect::core::CoreAuthPrompt,
+                openidconnect::core::CoreResponseType,
+            >,
+        ) -> openidconnect::AuthorizationRequest<
+            '_,
+            openidconnect::core::CoreAuthDisplay,
+            openidconnect::core::CoreAuthPrompt,
+            openidconnect::core::CoreResponseType,
+        >,
     ) -> AuthRequest {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = self

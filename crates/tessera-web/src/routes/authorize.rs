@@ -51,10 +51,21 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn step_response(req: &HttpRequest, state: &AppState, step: Step) -> Result<HttpResponse, WebError> {
     match step {
         Step::Redirect(url) => Ok(see_other(&url)),
-        Step::SignIn { pending, .. } => Ok(see_other(&format!("/signin?authz={pending}"))),
-        Step::Consent { pending, .. } => Ok(see_other(&format!("/consent?authz={pending}"))),
+        Step::SignIn { pending, ui_locales, .. } => Ok(see_other(&page_url("/signin", &pending, ui_locales))),
+        Step::Consent { pending, ui_locales, .. } => Ok(see_other(&page_url("/consent", &pending, ui_locales))),
         Step::ErrorPage(reason) => error_page(req, state, reason),
     }
+}
+
+/// A page of the flow, carrying the `ui_locales` the department asked for so the page
+/// is shown in that language.
+fn page_url(path: &str, pending: &str, ui_locales: Option<String>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("authz", pending);
+    if let Some(locales) = ui_locales {
+        query.append_pair("ui_locales", &locales);
+    }
+    format!("{path}?{}", query.finish())
 }
 
 /// The error page of a request that cannot go back to the department: it never redirects.

@@ -18,7 +18,7 @@ pub async fn consent_get(req: HttpRequest, state: web::Data<AppState>) -> Result
     let Some(authz) = query.get("authz") else { return error_page(&req, &state, FatalReason::Expired) };
     let token = sso_token(&req, &state);
     let step = state.oidc.continue_flow(authz, token.as_deref(), SystemClock.now()).await?;
-    let Step::Consent { pending, client, claims, offline_access } = step else {
+    let Step::Consent { pending, client, claims, offline_access, .. } = step else {
         // Consent is no longer needed (or sign-in is): follow the flow.
         return step_response(&req, &state, step);
     };

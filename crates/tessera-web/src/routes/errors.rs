@@ -50,17 +50,26 @@ fn replace_empty_body<B>(
     message: &str,
     fallback: &'static str,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // Protocol answers (a body of their own, or a bearer challenge) are left alone.
+    let protocol =
+        res.headers().contains_key(header::CONTENT_TYPE) || res.headers().contains_key(header::WWW_AUTHENTICATE);
     let state = res.request().app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| !res.headers().contains_key(header::CONTENT_TYPE)) else {
+    let Some(state) = state.filter(|_| !protocol) else {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     };
     let status = res.status();
-    let (req, _) = res.into_parts();
+    let (req, original) = res.into_parts();
     let context = error_context(&state, &req, heading, message);
     let body: BoxBody = match render_page(&req, &state, "error.html", context) {
         Ok(page) => page.into_body(),
         Err(_) => BoxBody::new(fallback),
     };
-    let response = HttpResponse::build(status).content_type(ContentType::html()).body(body);
+    let mut response = HttpResponse::build(status).content_type(ContentType::html()).body(body);
+    // Keep the headers the handler set (cookies, caching, request id).
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }

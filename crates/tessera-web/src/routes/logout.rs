@@ -68,6 +68,9 @@ pub async fn end_session_confirm_post(
     form: FormParams,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
-    let outcome = state.oidc.confirm_end_session(logout_request(&form), sso_token(&req, &state).as_deref()).await?;
+    let outcome = state
+        .oidc
+        .confirm_end_session(logout_request(&form), sso_token(&req, &state).as_deref(), SystemClock.now())
+        .await?;
     answer(&req, &state, outcome).await
 }

@@ -29,11 +29,6 @@ fn valid_authz(authz: &str) -> bool {
     authz.len() == 43 && authz.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn client_ip(req: &HttpRequest) -> String {
-    // The socket peer, not X-Forwarded-For: a header anyone can set must not decide throttling.
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
 /// Renders the sign-in page. `error` is a catalog key.
 async fn signin_page(
     req: &HttpRequest,
@@ -100,7 +95,7 @@ pub async fn signin_post(
     let username = form.get("username").unwrap_or("");
     let password = form.get("password").unwrap_or("");
     let now = SystemClock.now();
-    let outcome = state.signin.password(username, password, &client_ip(&req), now).await;
+    let outcome = state.signin.password(username, password, &super::token::peer_ip(&req), now).await;
     match outcome {
         Ok(SignInOutcome::SignedIn(signed_in)) => start_session(&req, &state, signed_in, authz, now).await,
         Ok(SignInOutcome::Refused) => {
@@ -147,7 +142,10 @@ async fn start_session(
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let auth = Authentication { citizen_id: signed_in.citizen_id, amr: signed_in.amr, acr: signed_in.acr, user_agent };
     let previous = sso_token(req, state);
-    let (token, _) = state.oidc.sso().start(auth, previous.as_deref(), now).await?;
+    let (token, session) = state.oidc.sso().start(auth, previous.as_deref(), now).await?;
+    if let Some(authz) = authz.filter(|a| valid_authz(a)) {
+        state.oidc.note_sign_in(authz, &session.sid).await?;
+    }
     let mut response = see_other(&next_location(authz));
     response.add_cookie(&sso_cookie(state, &token)).map_err(|e| WebError::Render(e.to_string()))?;
     Ok(response)

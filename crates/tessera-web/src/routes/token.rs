@@ -7,10 +7,20 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_domain::{Clock, SystemClock};
-use tessera_oidc::token_endpoint::TokenError;
+use tessera_oidc::error::OAuthError;
+use tessera_oidc::token_endpoint::{ClientRequest, TokenError};
 
-fn authorization(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+fn client_request<'a>(req: &'a HttpRequest, form: &'a FormParams, ip: &'a str) -> ClientRequest<'a> {
+    ClientRequest {
+        authorization: req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        form: &form.0,
+        ip,
+    }
+}
+
+/// The socket peer: never a header anyone can set.
+pub fn peer_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
@@ -26,15 +36,34 @@ pub fn token_error(error: TokenError) -> HttpResponse {
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\", charset=\"UTF-8\""));
     }
+    if let Some(seconds) = error.retry_after {
+        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    }
     response.json(error.error.to_json())
+}
+
+/// The form body of a protocol request; `None` when it is not one.
+fn protocol_form(req: &HttpRequest, body: &web::Bytes) -> Option<FormParams> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    is_form.then(|| FormParams::parse(body))
+}
+
+/// The RFC 6749 error for a body that is not a form.
+fn not_a_form() -> HttpResponse {
+    token_error(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded").into())
 }
 
 pub async fn token_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: FormParams,
+    body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    match state.oidc.token(authorization(&req), &form.0, SystemClock.now()).await? {
+    let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
+    match state.oidc.token(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
         Ok(tokens) => Ok(no_store(StatusCode::OK).json(tokens)),
         Err(error) => Ok(token_error(error)),
     }
@@ -43,9 +72,10 @@ pub async fn token_post(
 pub async fn introspect_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: FormParams,
+    body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    match state.oidc.introspect(authorization(&req), &form.0, SystemClock.now()).await? {
+    let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
+    match state.oidc.introspect(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
         Ok(body) => Ok(no_store(StatusCode::OK).json(body)),
         Err(error) => Ok(token_error(error)),
     }
@@ -54,9 +84,10 @@ pub async fn introspect_post(
 pub async fn revoke_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: FormParams,
+    body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    match state.oidc.revoke(authorization(&req), &form.0, SystemClock.now()).await? {
+    let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
+    match state.oidc.revoke(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
         Ok(()) => Ok(no_store(StatusCode::OK).finish()),
         Err(error) => Ok(token_error(error)),
     }
