@@ -10,9 +10,14 @@ pub mod password;
 pub mod signin;
 pub mod signup;
 pub mod throttle;
+pub mod webauthn;
 
 pub use hkid::{Hkid, OpenHkidError};
 pub use password::{CredentialError, PasswordService, PasswordVerdict};
 pub use signin::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES, SignInError, SignInOutcome, SignInService, SignedIn};
 pub use signup::{FieldProblem, ProblemKind, SignupError, SignupForm, SignupService, ValidSignup};
 pub use throttle::{SignInThrottle, ThrottleError, ThrottlePolicy, ThrottleReason, Throttled};
+pub use webauthn::{
+    AMR_DEVICE_BOUND_PASSKEY, AMR_SYNCED_PASSKEY, CEREMONY_TTL, Ceremony, MAX_PASSKEY_NAME_CHARS, PasskeyError,
+    PasskeyService,
+};

@@ -10,6 +10,8 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub mod softkey;
+
 /// Environment variable with the PostgreSQL admin URL (a database the tests may create others from).
 pub const DATABASE_URL_ENV: &str = "TESSERA_TEST_DATABASE_URL";
 /// Environment variable with the Redis URL.
