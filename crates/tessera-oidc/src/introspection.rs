@@ -25,14 +25,8 @@ impl Oidc {
         request: ClientRequest<'_>,
         now: UnixTime,
     ) -> Result<Result<Value, TokenError>, ServiceError> {
-        let form = request.form;
-        let client = match self.authenticate_client(request).await? {
-            Ok(client) => client,
-            Err(e) => return Ok(Err(e)),
-        };
-        let token = match token_param(form) {
-            Ok(Some(token)) => token,
-            Ok(None) => return Ok(Err(crate::error::OAuthError::invalid_request("token is required").into())),
+        let (client, token) = match self.client_and_token(request).await? {
+            Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
         if let Some((claims, _)) = self.verify_access_token(token, now).await? {
@@ -81,14 +75,8 @@ impl Oidc {
         request: ClientRequest<'_>,
         now: UnixTime,
     ) -> Result<Result<(), TokenError>, ServiceError> {
-        let form = request.form;
-        let client = match self.authenticate_client(request).await? {
-            Ok(client) => client,
-            Err(e) => return Ok(Err(e)),
-        };
-        let token = match token_param(form) {
-            Ok(Some(token)) => token,
-            Ok(None) => return Ok(Err(crate::error::OAuthError::invalid_request("token is required").into())),
+        let (client, token) = match self.client_and_token(request).await? {
+            Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
         if let Some(record) = self.refresh_record(token).await? {
@@ -103,6 +91,22 @@ impl Oidc {
             self.revoke_grant(claims.gid, now).await?;
         }
         Ok(Ok(()))
+    }
+
+    /// The authenticated client and the `token` parameter of an introspection or revocation.
+    async fn client_and_token<'a>(
+        &self,
+        request: ClientRequest<'a>,
+    ) -> Result<Result<(tessera_domain::Client, &'a str), TokenError>, ServiceError> {
+        let client = match self.authenticate_client(request).await? {
+            Ok(client) => client,
+            Err(e) => return Ok(Err(e)),
+        };
+        match token_param(request.form) {
+            Ok(Some(token)) => Ok(Ok((client, token))),
+            Ok(None) => Ok(Err(crate::error::OAuthError::invalid_request("token is required").into())),
+            Err(e) => Ok(Err(e)),
+        }
     }
 
     async fn refresh_record(&self, token: &str) -> Result<Option<tessera_domain::RefreshTokenRecord>, ServiceError> {
