@@ -9,6 +9,7 @@ mod fixtures;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+mod passkeys;
 mod webdriver;
 
 use fantoccini::Locator;

@@ -99,3 +99,75 @@ pub async fn screenshot(c: &Client, name: &str) -> TestResult {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     Ok(())
 }
+
+/// Any command of WebAuthn Level 2 §11 (Automation) under `/session/{id}/webauthn/`, or a
+/// chromedriver extension under `/session/{id}/goog/`.
+#[derive(Debug)]
+struct SessionCommand {
+    method: http::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(&self, base: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/{}", session_id.unwrap_or_default(), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (self.method.clone(), self.body.as_ref().map(Value::to_string))
+    }
+}
+
+async fn session_command(
+    c: &Client,
+    method: http::Method,
+    path: String,
+    body: Option<Value>,
+) -> Result<Value, fantoccini::error::CmdError> {
+    c.issue_cmd(SessionCommand { method, path, body }).await
+}
+
+/// Adds a virtual authenticator to the current tab, like a phone's platform authenticator:
+/// CTAP2, internal, resident keys, user verification. `user_verified: false` makes every
+/// user verification fail (the citizen's fingerprint is not recognised). Returns its id.
+pub async fn add_authenticator(c: &Client, user_verified: bool) -> Result<String, fantoccini::error::CmdError> {
+    let id = session_command(
+        c,
+        http::Method::POST,
+        "webauthn/authenticator".into(),
+        Some(json!({
+            "protocol": "ctap2", "transport": "internal",
+            "hasResidentKey": true, "hasUserVerification": true,
+            "isUserConsenting": true, "isUserVerified": user_verified,
+        })),
+    )
+    .await?;
+    Ok(id.as_str().expect("authenticator id").to_owned())
+}
+
+/// Makes the authenticator's user verification succeed or fail from now on.
+pub async fn set_user_verified(c: &Client, authenticator: &str, verified: bool) -> TestResult {
+    session_command(
+        c,
+        http::Method::POST,
+        format!("webauthn/authenticator/{authenticator}/uv"),
+        Some(json!({ "isUserVerified": verified })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The credentials the authenticator holds.
+pub async fn credentials(c: &Client, authenticator: &str) -> Result<Vec<Value>, fantoccini::error::CmdError> {
+    let list =
+        session_command(c, http::Method::GET, format!("webauthn/authenticator/{authenticator}/credentials"), None)
+            .await?;
+    Ok(list.as_array().cloned().unwrap_or_default())
+}
+
+/// Runs a Chrome DevTools Protocol command through chromedriver.
+pub async fn cdp(c: &Client, cmd: &str, params: Value) -> Result<Value, fantoccini::error::CmdError> {
+    session_command(c, http::Method::POST, "goog/cdp/execute".into(), Some(json!({ "cmd": cmd, "params": params })))
+        .await
+}

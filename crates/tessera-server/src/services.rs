@@ -11,7 +11,7 @@ use tessera_oidc::KeyManager;
 use tessera_oidc::jwt::Jwt;
 use tessera_oidc::service::{Lifetimes, Oidc, OidcParts};
 use tessera_oidc::sso::{SsoPolicy, SsoSessions};
-use tessera_passkey::{PasswordService, SignInService, SignInThrottle, SignupService, ThrottlePolicy};
+use tessera_passkey::{PasskeyService, PasswordService, SignInService, SignInThrottle, SignupService, ThrottlePolicy};
 use tessera_session::AnySessionStore;
 use tessera_store::Db;
 
@@ -24,6 +24,7 @@ pub struct Services {
     pub oidc: Oidc,
     pub signin: SignInService,
     pub signup: SignupService,
+    pub passkeys: PasskeyService,
 }
 
 /// Builds every service from the database, the session store and the master key.
@@ -52,12 +53,30 @@ pub async fn build(
         personal_data: personal_data.clone(),
         lifetimes: Lifetimes::default(),
     });
+    let passkeys = passkey_service(settings, db, sessions, throttle.clone())?;
     Ok(Services {
         keys,
         oidc,
         signin: SignInService::new(db.clone(), passwords.clone(), throttle),
         signup: SignupService::new(db.clone(), passwords, personal_data),
+        passkeys,
     })
+}
+
+/// The WebAuthn relying party is the issuer: its host is the RP ID (so passkeys work on
+/// every path of the issuer) and its origin the only origin allowed.
+fn passkey_service(
+    settings: &Settings,
+    db: &Db,
+    sessions: &AnySessionStore,
+    throttle: SignInThrottle,
+) -> anyhow::Result<PasskeyService> {
+    let issuer = &settings.issuer;
+    let rp_id = issuer.host_str().context("the issuer has no host")?;
+    let origin = url::Url::parse(&issuer.origin().ascii_serialization())
+        .with_context(|| format!("the issuer {issuer} has no origin usable for passkeys"))?;
+    PasskeyService::new(db.clone(), sessions.clone(), throttle, rp_id, &origin, "Tessera")
+        .with_context(|| format!("passkeys cannot work with the issuer {issuer} (use a host name, not an IP address)"))
 }
 
 /// Makes sure the signing keys exist (created at first start) and returns their manager.

@@ -78,6 +78,7 @@ impl Application {
             oidc: services.oidc,
             signin: services.signin,
             signup: services.signup,
+            passkeys: services.passkeys,
         });
         let port = listener.local_addr().context("cannot read the listening address")?.port();
         let mut server = HttpServer::new(move || tessera_web::app(state.clone()))

@@ -24,6 +24,8 @@ pub enum WebError {
     Signup(String),
     #[error("form refused: {0:?}")]
     Csrf(CsrfFailure),
+    #[error("passkeys: {0}")]
+    Passkey(String),
 }
 
 impl From<CsrfFailure> for WebError {
@@ -43,6 +45,7 @@ impl WebError {
             WebError::Crypto(_) => "web.crypto",
             WebError::Signup(_) => "passkey.signup",
             WebError::Csrf(_) => "web.csrf",
+            WebError::Passkey(_) => "passkey.service",
         }
     }
 }

@@ -15,6 +15,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("consent.html", include_str!("../../../templates/consent.html")),
     ("end_session.html", include_str!("../../../templates/end_session.html")),
     ("signed_out.html", include_str!("../../../templates/signed_out.html")),
+    ("passkey_messages.html", include_str!("../../../templates/passkey_messages.html")),
+    ("account.html", include_str!("../../../templates/account.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,24 @@ mod tests {
         let client = json!({"department": "Transport Department", "name": "Driving licence renewal"});
         match name {
             "base.html" | "home.html" | "signed_out.html" => vec![Context::new()],
+            // A fragment: rendered inside signin.html and account.html.
+            "passkey_messages.html" => vec![],
+            "account.html" => vec![
+                ctx(json!({"csrf": "c", "username": "chan", "passkeys": []})),
+                ctx(json!({"csrf": "c", "username": "chan", "notice": "account_notice_added", "passkeys": [
+                    {"id": "p1", "name": "My phone", "created": "2025-03-01 17:30", "created_iso": "2025-03-01T09:30:00Z",
+                     "last_used": "2025-03-02 08:00", "last_used_iso": "2025-03-02T00:00:00Z", "backed_up": true},
+                    {"id": "p2", "name": "YubiKey", "created": "2025-03-01 17:31", "created_iso": "2025-03-01T09:31:00Z",
+                     "last_used": null, "last_used_iso": null, "backed_up": false},
+                ]})),
+                ctx(json!({"csrf": "c", "username": "chan", "problem": "account_error_last_credential", "passkeys": [
+                    {"id": "p1", "name": "My phone", "created": "2025-03-01 17:30", "created_iso": "2025-03-01T09:30:00Z",
+                     "last_used": null, "last_used_iso": null, "backed_up": false},
+                ]})),
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "problem": "no_such_key", "notice": "no_such_key", "passkeys": []}),
+                ),
+            ],
             "error.html" => vec![ctx(json!({"heading": "h", "message": "m"}))],
             "signin.html" => vec![
                 ctx(json!({"csrf": "c", "username": "", "signup_url": "/signup"})),
@@ -105,6 +125,7 @@ mod tests {
                     json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "signin_error_unavailable"}),
                 ),
                 ctx(json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "no_such_key"})),
+                ctx(json!({"csrf": "c", "username": "", "signup_url": "/signup", "next": "/account", "reauth": true})),
             ],
             "signup.html" => vec![
                 ctx(json!({"csrf": "c", "values": {}, "errors": {}, "signin_url": "/signin"})),
@@ -146,6 +167,8 @@ mod tests {
             other => panic!("no sample context for {other}: add one"),
         }
     }
+
+    const PASSKEY_SCRIPT_TAG: &str = "<script type=\"module\" src=\"/static/passkey.js\"></script>";
 
     fn render_all() -> Vec<(String, Locale, String)> {
         let pages = Pages::load().unwrap();
@@ -198,11 +221,23 @@ mod tests {
             for bad in ["{service}", "{department}", "{seconds}", "{field}", "{problem}", "{username}", "{{", "{%"] {
                 assert!(!html.contains(bad), "{name} in {locale:?} shows {bad}");
             }
-            for key in ["signin_", "signup_", "field_", "claim_", "consent_", "gender_", "end_session_", "signed_out_"]
-            {
+            for key in [
+                "signin_",
+                "signup_",
+                "field_",
+                "claim_",
+                "consent_",
+                "gender_",
+                "end_session_",
+                "signed_out_",
+                "passkey_",
+                "account_",
+            ] {
                 assert!(!html.contains(key), "{name} in {locale:?} shows a catalog key {key}…");
             }
-            for bad in ["style=", "<script", "<style", "http://", "//fonts"] {
+            // The only script is our own module, from our own origin (CSP script-src 'self').
+            let html = html.replace(PASSKEY_SCRIPT_TAG, "");
+            for bad in ["style=", "<script", "<style", "http://", "//fonts", " onclick=", " onsubmit=", "javascript:"] {
                 assert!(!html.contains(bad), "{name} in {locale:?} has {bad}");
             }
         }
@@ -239,6 +274,7 @@ mod tests {
             ("signup.html", "/signup"),
             ("consent.html", "/consent"),
             ("end_session.html", "/end_session/confirm"),
+            ("account.html", "/end_session/confirm"),
         ] {
             for (_, _, html) in all.iter().filter(|(name, _, _)| name == page) {
                 assert!(html.contains(&format!("action=\"{action}\"")), "{page}");
@@ -256,10 +292,12 @@ mod tests {
             v
         };
         let html = render("signin.html", Locale::En, base.clone());
-        assert!(!html.contains("role=\"alert\""));
+        assert!(!html.contains("id=\"signin-error\""));
         assert!(!html.contains("name=\"authz\""));
         assert!(!html.contains("aria-invalid"));
-        assert!(html.contains("autocomplete=\"username\"") && html.contains("autocomplete=\"current-password\""));
+        assert!(
+            html.contains("autocomplete=\"username webauthn\"") && html.contains("autocomplete=\"current-password\"")
+        );
         assert!(html.starts_with("<!DOCTYPE html>"));
 
         let html = render("signin.html", Locale::En, with(json!({"error": "signin_error_invalid", "authz": "az"})));
@@ -437,5 +475,76 @@ mod tests {
         let pages = Pages::load().unwrap();
         let html = pages.render("home.html", Locale::En, "/\"><script>", Context::new()).unwrap();
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn signin_offers_a_passkey_first_and_keeps_the_plain_form() {
+        let html = render("signin.html", Locale::En, json!({"csrf": "c", "username": "", "signup_url": "/signup"}));
+        let button = html.find("Sign in with a passkey").unwrap();
+        let form = html.find("action=\"/signin\"").unwrap();
+        assert!(button < form, "the passkey button comes before the password form");
+        // Hidden until the script knows the browser can use passkeys.
+        assert!(html.contains("<section class=\"passkey-signin\" data-passkey-signin hidden>"));
+        assert!(html.contains("data-passkey-unsupported hidden>This browser cannot use passkeys."));
+        assert!(html.contains("data-passkey=\"signin\""));
+        assert!(html.contains(PASSKEY_SCRIPT_TAG));
+        assert!(html.contains("data-msg-cancelled=\"The passkey was not used"));
+        assert!(html.contains("data-msg-working=\"Waiting for your passkey…\""));
+        // The password form still posts without JavaScript.
+        assert!(html.contains("<form class=\"form\" method=\"post\" action=\"/signin\">"));
+        assert!(!html.contains("name=\"next\"") && !html.contains("signin-reauth"));
+
+        let html = render(
+            "signin.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "username": "", "signup_url": "/signup", "next": "/account", "reauth": true}),
+        );
+        assert!(html.contains("<input type=\"hidden\" name=\"next\" value=\"&#x2F;account\">"), "{html}");
+        assert!(html.contains("為保障你的安全，請再次登入"));
+        assert!(html.contains("以通行密鑰登入"));
+        assert!(html.contains("data-msg-cancelled=\"未有使用通行密鑰"));
+    }
+
+    #[test]
+    fn account_lists_passkeys_with_their_forms() {
+        let html = render(
+            "account.html",
+            Locale::En,
+            json!({"csrf": "c", "username": "chan", "notice": "account_notice_renamed", "passkeys": [
+                {"id": "p1", "name": "My <phone>", "created": "2025-03-01 17:30", "created_iso": "2025-03-01T09:30:00Z",
+                 "last_used": "2025-03-02 08:00", "last_used_iso": "2025-03-02T00:00:00Z", "backed_up": true},
+                {"id": "p2", "name": "YubiKey", "created": "2025-03-01 17:31", "created_iso": "2025-03-01T09:31:00Z",
+                 "last_used": null, "last_used_iso": null, "backed_up": false}]}),
+        );
+        assert!(html.contains("<h1>Your account</h1>"));
+        assert!(html.contains("You are signed in as chan."));
+        assert!(html.contains("The passkey has been renamed."));
+        assert!(html.contains("My &lt;phone&gt;") && !html.contains("My <phone>"));
+        assert!(html.contains("<time datetime=\"2025-03-02T00:00:00Z\">2025-03-02 08:00</time> (Hong Kong time)"));
+        assert!(html.contains("Not used yet"));
+        assert!(html.contains("Backed up and synced") && html.contains("On this device only"));
+        for id in ["p1", "p2"] {
+            assert!(
+                html.contains(&format!("action=\"&#x2F;account&#x2F;passkeys&#x2F;{id}&#x2F;rename\""))
+                    || html.contains(&format!("action=\"/account/passkeys/{id}/rename\"")),
+                "{html}"
+            );
+            assert!(html.contains(&format!("/account/passkeys/{id}/remove\"")));
+        }
+        assert_eq!(html.matches("<input type=\"hidden\" name=\"csrf\" value=\"c\">").count(), 5);
+        assert!(html.contains("<form class=\"form passkey-add\" id=\"passkey-add\" data-passkey-add hidden>"));
+        assert!(html.contains("<noscript>"));
+        assert!(html.contains("Sign out of Tessera"));
+        assert!(!html.contains("id=\"account-problem\""));
+
+        let html = render(
+            "account.html",
+            Locale::ZhHk,
+            json!({"csrf": "c", "username": "chan", "problem": "account_error_last_credential", "passkeys": []}),
+        );
+        assert!(html.contains("<title>錯誤：你的帳戶</title>"));
+        assert!(html.contains("你不能移除唯一的登入方式"));
+        assert!(html.contains("你還未有通行密鑰"));
+        assert!(html.contains("新增通行密鑰"));
     }
 }

@@ -3,7 +3,7 @@
 use crate::pages::Pages;
 use tessera_oidc::KeyManager;
 use tessera_oidc::service::Oidc;
-use tessera_passkey::{SignInService, SignupService};
+use tessera_passkey::{PasskeyService, SignInService, SignupService};
 use tessera_session::AnySessionStore;
 use tessera_store::Db;
 use url::Url;
@@ -37,4 +37,5 @@ pub struct AppState {
     pub oidc: Oidc,
     pub signin: SignInService,
     pub signup: SignupService,
+    pub passkeys: PasskeyService,
 }

@@ -1,5 +1,6 @@
 //! Route handlers: thin functions that extract input, call one service, and answer.
 
+pub mod account;
 pub mod assets;
 pub mod authorize;
 pub mod consent;
@@ -10,6 +11,7 @@ pub mod home;
 pub mod jwks;
 pub mod language;
 pub mod logout;
+pub mod passkey;
 pub mod signin;
 pub mod token;
 pub mod userinfo;

@@ -1,5 +1,6 @@
-//! The sign-in and sign-up pages (password for now; passkeys slot in beside it).
-//! Plain HTML forms: they work without JavaScript.
+//! The sign-in and sign-up pages. Plain HTML forms: they work without JavaScript. The
+//! passkey button and autofill on the sign-in page come from `static/passkey.js`, which
+//! talks to [`super::passkey`].
 
 use super::authorize::{client_view, see_other};
 use super::{render_status, request_locale};
@@ -8,6 +9,7 @@ use crate::csrf::{csrf_token, verify_csrf};
 use crate::errors::WebError;
 use crate::form::{FormParams, query_params};
 use crate::state::AppState;
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,11 +18,22 @@ use tessera_domain::{Clock, SystemClock, UnixTime};
 use tessera_oidc::sso::Authentication;
 use tessera_passkey::{ProblemKind, SignInOutcome, SignedIn, SignupError, SignupForm};
 
-/// Where to go after signing in: back into the pending authorization, or home.
-fn next_location(authz: Option<&str>) -> String {
-    match authz.filter(|a| valid_authz(a)) {
-        Some(authz) => format!("/authorize/continue?authz={authz}"),
-        None => "/".to_owned(),
+/// Pages of Tessera itself that a sign-in may return to (`next`), besides the
+/// authorization flow. A fixed list: never an open redirect.
+const RETURN_PAGES: [&str; 1] = ["/account"];
+
+/// `next` if it names one of [`RETURN_PAGES`].
+pub(crate) fn valid_next(next: Option<&str>) -> Option<&'static str> {
+    next.and_then(|n| RETURN_PAGES.iter().copied().find(|page| *page == n))
+}
+
+/// Where to go after signing in: back into the pending authorization, to the page that
+/// sent the citizen to sign in again, or `default`.
+pub(crate) fn next_location(authz: Option<&str>, next: Option<&str>, default: &str) -> String {
+    match (authz.filter(|a| valid_authz(a)), valid_next(next)) {
+        (Some(authz), _) => format!("/authorize/continue?authz={authz}"),
+        (None, Some(page)) => page.to_owned(),
+        (None, None) => default.to_owned(),
     }
 }
 
@@ -30,10 +43,12 @@ fn valid_authz(authz: &str) -> bool {
 }
 
 /// Renders the sign-in page. `error` is a catalog key.
+#[allow(clippy::too_many_arguments)]
 async fn signin_page(
     req: &HttpRequest,
     state: &AppState,
     authz: Option<&str>,
+    next: Option<&str>,
     username: &str,
     error: Option<&str>,
     retry_after: Option<u64>,
@@ -44,6 +59,12 @@ async fn signin_page(
     let mut context = tera::Context::new();
     context.insert("csrf", &csrf.token);
     context.insert("username", username);
+    if let Some(next) = valid_next(next) {
+        context.insert("next", next);
+    }
+    if query_params(req).get("reauth") == Some("1") {
+        context.insert("reauth", &true);
+    }
     context.insert(
         "signup_url",
         &match authz {
@@ -82,7 +103,7 @@ async fn signin_page(
 
 pub async fn signin_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let query = query_params(&req);
-    signin_page(&req, &state, query.get("authz"), "", None, None, StatusCode::OK).await
+    signin_page(&req, &state, query.get("authz"), query.get("next"), "", None, None, StatusCode::OK).await
 }
 
 pub async fn signin_post(
@@ -92,15 +113,25 @@ pub async fn signin_post(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
     let authz = form.get("authz");
+    let next = form.get("next");
     let username = form.get("username").unwrap_or("");
     let password = form.get("password").unwrap_or("");
     let now = SystemClock.now();
     let outcome = state.signin.password(username, password, &super::token::peer_ip(&req), now).await;
     match outcome {
-        Ok(SignInOutcome::SignedIn(signed_in)) => start_session(&req, &state, signed_in, authz, now).await,
+        Ok(SignInOutcome::SignedIn(signed_in)) => start_session(&req, &state, signed_in, authz, next, now).await,
         Ok(SignInOutcome::Refused) => {
-            signin_page(&req, &state, authz, username, Some("signin_error_invalid"), None, StatusCode::UNAUTHORIZED)
-                .await
+            signin_page(
+                &req,
+                &state,
+                authz,
+                next,
+                username,
+                Some("signin_error_invalid"),
+                None,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
         }
         Ok(SignInOutcome::Throttled(wait)) => {
             let seconds = wait.as_secs().max(1);
@@ -108,6 +139,7 @@ pub async fn signin_post(
                 &req,
                 &state,
                 authz,
+                next,
                 username,
                 Some("signin_error_throttled"),
                 Some(seconds),
@@ -121,6 +153,7 @@ pub async fn signin_post(
                 &req,
                 &state,
                 authz,
+                next,
                 username,
                 Some("signin_error_unavailable"),
                 None,
@@ -132,13 +165,29 @@ pub async fn signin_post(
 }
 
 /// Starts a fresh SSO session (a new id: never the one the browser had) and goes on.
-async fn start_session(
+pub(crate) async fn start_session(
+    req: &HttpRequest,
+    state: &AppState,
+    signed_in: SignedIn,
+    authz: Option<&str>,
+    next: Option<&str>,
+    now: UnixTime,
+) -> Result<HttpResponse, WebError> {
+    let cookie = open_session(req, state, signed_in, authz, now).await?;
+    let mut response = see_other(&next_location(authz, next, "/"));
+    response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
+    Ok(response)
+}
+
+/// Starts a fresh SSO session, records it in the pending authorization (it satisfies
+/// `prompt=login` and `max_age` there), and returns the cookie that carries it.
+pub(crate) async fn open_session(
     req: &HttpRequest,
     state: &AppState,
     signed_in: SignedIn,
     authz: Option<&str>,
     now: UnixTime,
-) -> Result<HttpResponse, WebError> {
+) -> Result<Cookie<'static>, WebError> {
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let auth = Authentication { citizen_id: signed_in.citizen_id, amr: signed_in.amr, acr: signed_in.acr, user_agent };
     let previous = sso_token(req, state);
@@ -146,9 +195,7 @@ async fn start_session(
     if let Some(authz) = authz.filter(|a| valid_authz(a)) {
         state.oidc.note_sign_in(authz, &session.sid).await?;
     }
-    let mut response = see_other(&next_location(authz));
-    response.add_cookie(&sso_cookie(state, &token)).map_err(|e| WebError::Render(e.to_string()))?;
-    Ok(response)
+    Ok(sso_cookie(state, &token))
 }
 
 const SIGNUP_FIELDS: [&str; 11] = [
@@ -244,7 +291,7 @@ pub async fn signup_post(
         Ok(citizen) => {
             let signed_in =
                 SignedIn { citizen_id: citizen.id, amr: vec!["pwd".into()], acr: tessera_passkey::ACR_PASSWORD.into() };
-            start_session(&req, &state, signed_in, form.get("authz"), now).await
+            start_session(&req, &state, signed_in, form.get("authz"), None, now).await
         }
         Err(SignupError::Invalid(problems)) => {
             let mut errors = Map::new();

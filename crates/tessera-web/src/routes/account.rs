@@ -1,0 +1,246 @@
+//! The citizen's own account page: who is signed in, their passkeys (rename, remove, add
+//! one with `static/passkey.js`), and signing out. Plain HTML forms with CSRF tokens.
+//!
+//! - `GET /account`
+//! - `POST /account/passkeys/{id}/rename` `csrf`, `name`
+//! - `POST /account/passkeys/{id}/remove` `csrf` (needs a sign-in in the last 10 minutes)
+//!
+//! Signing out is the form of `/end_session/confirm`.
+
+use super::authorize::see_other;
+use super::passkey::passkey_name;
+use super::render_status;
+use crate::cookies::sso_token;
+use crate::csrf::{csrf_token, verify_csrf};
+use crate::errors::WebError;
+use crate::form::{FormParams, query_params};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use tessera_domain::{Citizen, CitizenStatus, Clock, PasskeyId, PasskeyRecord, SystemClock, UnixTime};
+use tessera_oidc::service::ServiceError;
+use tessera_oidc::sso::SsoSession;
+use tessera_passkey::PasskeyError;
+
+/// How recent a sign-in must be to remove a passkey.
+pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
+
+/// Where a visitor without a session is sent: sign in, then come back.
+const SIGN_IN_FOR_ACCOUNT: &str = "/signin?next=%2Faccount";
+/// Where a citizen whose sign-in is too old for a change is sent.
+const SIGN_IN_AGAIN_FOR_ACCOUNT: &str = "/signin?next=%2Faccount&reauth=1";
+
+/// The live SSO session of this browser and its citizen, if any (and the citizen may
+/// still sign in).
+pub async fn signed_in_citizen(
+    req: &HttpRequest,
+    state: &AppState,
+    now: UnixTime,
+) -> Result<Option<(SsoSession, Citizen)>, WebError> {
+    let Some(token) = sso_token(req, state) else { return Ok(None) };
+    let Some(session) = state.oidc.sso().find(&token, now).await? else { return Ok(None) };
+    let id = session.citizen_id;
+    // No citizen service has a lookup by id yet: the store's, through the pool.
+    let citizen = state
+        .db
+        .run(move |conn| tessera_store::citizens::by_id(conn, id))
+        .await
+        .map_err(ServiceError::from)?
+        .filter(|c| c.status == CitizenStatus::Active);
+    Ok(citizen.map(|c| (session, c)))
+}
+
+/// Whether the citizen signed in (not merely passed through with the SSO cookie) in the
+/// last [`RECENT_SIGN_IN_SECS`]: required to remove a passkey.
+pub fn signed_in_recently(session: &SsoSession, now: UnixTime) -> bool {
+    now.secs_since(session.auth_time) <= RECENT_SIGN_IN_SECS
+}
+
+/// A time as the account page shows it: Hong Kong time (UTC+8, no daylight saving),
+/// `YYYY-MM-DD HH:MM`, and the UTC instant for `<time datetime>`.
+pub fn hong_kong_time(at: UnixTime) -> (String, String) {
+    fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Howard Hinnant's days-to-civil algorithm.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+    }
+    let (y, mo, d, h, mi, _) = civil(at.as_secs().saturating_add(8 * 3600));
+    let (uy, umo, ud, uh, umi, us) = civil(at.as_secs());
+    (format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}"), format!("{uy:04}-{umo:02}-{ud:02}T{uh:02}:{umi:02}:{us:02}Z"))
+}
+
+fn passkey_view(passkey: &PasskeyRecord) -> serde_json::Value {
+    let (created, created_iso) = hong_kong_time(passkey.created_at);
+    let last_used = passkey.last_used_at.map(hong_kong_time);
+    json!({
+        "id": passkey.id.to_string(),
+        "name": passkey.name,
+        "created": created,
+        "created_iso": created_iso,
+        "last_used": last_used.as_ref().map(|(shown, _)| shown),
+        "last_used_iso": last_used.as_ref().map(|(_, iso)| iso),
+        "backed_up": passkey.backup_state,
+    })
+}
+
+fn passkey_failure(e: PasskeyError) -> WebError {
+    WebError::Passkey(e.to_string())
+}
+
+/// Renders the account page. `notice` and `problem` are catalog keys.
+async fn account_page(
+    req: &HttpRequest,
+    state: &AppState,
+    citizen: &Citizen,
+    notice: Option<&str>,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let csrf = csrf_token(req, state)?;
+    let mut passkeys = state.passkeys.list(citizen.id).await.map_err(passkey_failure)?;
+    passkeys.sort_by_key(|p| p.created_at);
+    let mut context = tera::Context::new();
+    context.insert("csrf", &csrf.token);
+    context.insert("username", citizen.username.as_str());
+    context.insert("passkeys", &passkeys.iter().map(passkey_view).collect::<Vec<_>>());
+    if let Some(notice) = notice {
+        context.insert("notice", notice);
+    }
+    if let Some(problem) = problem {
+        context.insert("problem", problem);
+    }
+    let mut response = render_status(req, state, "account.html", context, status)?;
+    if let Some(cookie) = csrf.set_cookie {
+        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+pub async fn account_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let Some((_, citizen)) = signed_in_citizen(&req, &state, SystemClock.now()).await? else {
+        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    };
+    let notice = match query_params(&req).get("done") {
+        Some("added") => Some("account_notice_added"),
+        Some("renamed") => Some("account_notice_renamed"),
+        Some("removed") => Some("account_notice_removed"),
+        _ => None,
+    };
+    account_page(&req, &state, &citizen, notice, None, StatusCode::OK).await
+}
+
+pub async fn rename_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let now = SystemClock.now();
+    let Some((_, citizen)) = signed_in_citizen(&req, &state, now).await? else {
+        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    };
+    let Ok(id) = PasskeyId::parse(&path) else {
+        return account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND)
+            .await;
+    };
+    let Ok(Some(name)) = passkey_name(form.get("name")) else {
+        return account_page(
+            &req,
+            &state,
+            &citizen,
+            None,
+            Some("account_error_name"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match state.passkeys.rename(citizen.id, id, &name, now).await {
+        Ok(_) => Ok(see_other("/account?done=renamed")),
+        Err(PasskeyError::NotYours) => {
+            account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND).await
+        }
+        Err(PasskeyError::InvalidName) => {
+            account_page(&req, &state, &citizen, None, Some("account_error_name"), StatusCode::UNPROCESSABLE_ENTITY)
+                .await
+        }
+        Err(e) => Err(passkey_failure(e)),
+    }
+}
+
+pub async fn remove_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let now = SystemClock.now();
+    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
+        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    };
+    if !signed_in_recently(&session, now) {
+        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
+    }
+    let Ok(id) = PasskeyId::parse(&path) else {
+        return account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND)
+            .await;
+    };
+    match state.passkeys.remove(citizen.id, id, now).await {
+        Ok(_) => Ok(see_other("/account?done=removed")),
+        Err(PasskeyError::LastCredential) => {
+            account_page(&req, &state, &citizen, None, Some("account_error_last_credential"), StatusCode::CONFLICT)
+                .await
+        }
+        Err(PasskeyError::NotYours) => {
+            account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND).await
+        }
+        Err(e) => Err(passkey_failure(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_domain::CitizenId;
+
+    #[test]
+    fn removing_needs_a_sign_in_in_the_last_ten_minutes() {
+        let at = UnixTime::from_secs(1_000_000);
+        let session = SsoSession {
+            sid: "s".into(),
+            citizen_id: CitizenId::generate(),
+            auth_time: at,
+            amr: vec!["pwd".into()],
+            acr: tessera_passkey::ACR_PASSWORD.into(),
+            created_at: at,
+            last_seen: at,
+            clients: Default::default(),
+            user_agent: None,
+        };
+        assert!(signed_in_recently(&session, at));
+        assert!(signed_in_recently(&session, at.plus_secs(600)));
+        assert!(!signed_in_recently(&session, at.plus_secs(601)));
+    }
+
+    #[test]
+    fn times_are_shown_in_hong_kong_time() {
+        assert_eq!(hong_kong_time(UnixTime::EPOCH), ("1970-01-01 08:00".to_owned(), "1970-01-01T00:00:00Z".to_owned()));
+        // 2024-02-29T16:30:05Z is 2024-03-01 00:30 in Hong Kong.
+        assert_eq!(
+            hong_kong_time(UnixTime::from_secs(1_709_224_205)),
+            ("2024-03-01 00:30".to_owned(), "2024-02-29T16:30:05Z".to_owned())
+        );
+    }
+}
