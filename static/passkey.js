@@ -345,7 +345,45 @@ function initAccount() {
   root.dataset.ready = "true";
 }
 
+// ---- sign up with a passkey only -------------------------------------------------------------
+
+async function createForSignup(section, button) {
+  if (busy) return;
+  busy = true;
+  button.disabled = true;
+  clearError();
+  progress(true);
+  try {
+    const options = JSON.parse(section.dataset.options);
+    const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
+    const data = await post("/signup/passkey/finish", {
+      ceremony: section.dataset.ceremony,
+      credential: registrationJSON(credential),
+      authz: section.dataset.authz || undefined,
+    });
+    window.location.assign(data.redirect);
+  } catch (error) {
+    showError(error);
+    busy = false;
+    button.disabled = false;
+  }
+}
+
+function initSignup() {
+  const section = root.querySelector("[data-passkey-signup]");
+  if (!supported() || !navigator.credentials.create) {
+    const note = root.querySelector("[data-passkey-unsupported]");
+    if (note) note.hidden = false;
+    return;
+  }
+  const button = section.querySelector("button");
+  button.addEventListener("click", () => createForSignup(section, button));
+  section.hidden = false;
+  root.dataset.ready = "true";
+}
+
 if (root) {
   if (root.dataset.passkey === "signin") initSignIn();
   else if (root.dataset.passkey === "account") initAccount();
+  else if (root.dataset.passkey === "signup") initSignup();
 }

@@ -2,6 +2,7 @@
 //! Pure Rust (fantoccini). Screenshots go to `target/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod demo;
 #[path = "../api/fixtures.rs"]
 #[allow(dead_code)]
@@ -10,6 +11,7 @@ mod fixtures;
 #[allow(dead_code)]
 mod helpers;
 mod passkeys;
+mod signup_passkey;
 mod webdriver;
 
 use fantoccini::Locator;

@@ -38,6 +38,8 @@ use crate::password::{CredentialError, MIN_PASSWORD_CHARS, PasswordService};
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest address, in characters.
 pub const MAX_ADDRESS_CHARS: usize = 500;
+/// How long an unfinished passkey sign-up keeps its username.
+pub const ABANDONED_SIGNUP_SECS: i64 = 15 * 60;
 /// Earliest accepted year of birth.
 pub const MIN_BIRTH_YEAR: u16 = 1900;
 
@@ -332,13 +334,60 @@ impl SignupService {
         actor: Option<String>,
         now: UnixTime,
     ) -> Result<Citizen, SignupError> {
-        let valid = form.validate(now, self.password_required);
+        let (mut citizen, password) = self.insert_disabled(form, roles, self.password_required, now).await?;
+        let finished = self.finish(&citizen, password.as_deref(), actor, now).await;
+        if let Err(e) = &finished {
+            tracing::error!(citizen_id = %citizen.id, error = %e, "sign-up failed after the account was inserted; it stays disabled");
+        }
+        finished?;
+        citizen.status = CitizenStatus::Active;
+        tracing::info!(password = password.is_some(), "citizen created");
+        Ok(citizen)
+    }
+
+    /// The first half of a passkey-only sign-up: validates the profile (no password) and
+    /// stores the account disabled, so it can be bound to a passkey ceremony. It becomes
+    /// usable only through [`SignupService::complete_passkey_signup`]; an account never
+    /// completed frees its username after [`ABANDONED_SIGNUP_SECS`].
+    pub async fn begin_passkey_signup(&self, mut form: SignupForm, now: UnixTime) -> Result<Citizen, SignupError> {
+        form.password = None;
+        form.password_confirm = None;
+        let (citizen, _) = self.insert_disabled(form, &[], false, now).await?;
+        Ok(citizen)
+    }
+
+    /// The second half: the citizen's first passkey is registered, the account goes live.
+    pub async fn complete_passkey_signup(&self, citizen: &Citizen, now: UnixTime) -> Result<(), SignupError> {
+        self.finish(citizen, None, None, now).await?;
+        tracing::info!(password = false, "citizen created with a passkey");
+        Ok(())
+    }
+
+    /// Validates and inserts the account, disabled. A username held by an abandoned
+    /// passkey sign-up (disabled, no credential, older than [`ABANDONED_SIGNUP_SECS`]) is
+    /// released first.
+    async fn insert_disabled(
+        &self,
+        form: SignupForm,
+        roles: &[Role],
+        password_required: bool,
+        now: UnixTime,
+    ) -> Result<(Citizen, Option<String>), SignupError> {
+        let valid = form.validate(now, password_required);
         let username = match &valid {
             Ok(v) => Some(v.username.clone()),
             Err(_) => parse_username(&form.username).ok(),
         };
+        let cutoff = now.plus_secs(-ABANDONED_SIGNUP_SECS);
         let taken = match username {
-            Some(name) => self.db.run(move |conn| citizens::by_username(conn, &name)).await?.is_some(),
+            Some(name) => {
+                self.db
+                    .run(move |conn| match citizens::by_username(conn, &name)? {
+                        Some(existing) => Ok(!citizens::delete_abandoned(conn, existing.id, cutoff)?),
+                        None => Ok(false),
+                    })
+                    .await?
+            }
             None => false,
         };
         let valid = match (valid, taken) {
@@ -387,14 +436,7 @@ impl SignupService {
             Err(e) => return Err(e.into()),
         }
 
-        let finished = self.finish(&citizen, valid.password.as_deref(), actor, now).await;
-        if let Err(e) = &finished {
-            tracing::error!(citizen_id = %citizen.id, error = %e, "sign-up failed after the account was inserted; it stays disabled");
-        }
-        finished?;
-        citizen.status = CitizenStatus::Active;
-        tracing::info!(password = valid.password.is_some(), "citizen created");
-        Ok(citizen)
+        Ok((citizen, valid.password))
     }
 
     /// Steps 3 and 4 (see the module documentation).

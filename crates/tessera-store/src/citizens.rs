@@ -211,3 +211,27 @@ fn touch(conn: &mut DbConnection, id: CitizenId, at: UnixTime) -> Result<(), Sto
 fn found(rows: usize) -> Result<(), StoreError> {
     if rows == 0 { Err(StoreError::NotFound("citizen")) } else { Ok(()) }
 }
+
+/// Deletes an account that was never finished: disabled, created before `created_before`,
+/// with no password and no passkey (a passkey sign-up abandoned before its ceremony
+/// completed). Returns whether it was deleted; any other account is left alone.
+pub fn delete_abandoned(conn: &mut DbConnection, id: CitizenId, created_before: UnixTime) -> Result<bool, StoreError> {
+    use crate::schema::{passkeys, password_credentials};
+    let key = id.to_string();
+    conn.transaction(|conn| {
+        let has_password: i64 =
+            password_credentials::table.filter(password_credentials::citizen_id.eq(&key)).count().get_result(conn)?;
+        let has_passkey: i64 = passkeys::table.filter(passkeys::citizen_id.eq(&key)).count().get_result(conn)?;
+        if has_password > 0 || has_passkey > 0 {
+            return Ok(false);
+        }
+        let deleted = diesel::delete(
+            citizens::table
+                .filter(citizens::id.eq(&key))
+                .filter(citizens::status.eq(CitizenStatus::Disabled.as_str()))
+                .filter(citizens::created_at.lt(created_before.as_secs())),
+        )
+        .execute(conn)?;
+        Ok(deleted == 1)
+    })
+}

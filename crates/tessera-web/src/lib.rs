@@ -57,6 +57,7 @@ pub fn app(
         .route("/signin", web::post().to(routes::signin::signin_post))
         .route("/signup", web::get().to(routes::signin::signup_get))
         .route("/signup", web::post().to(routes::signin::signup_post))
+        .route("/signup/passkey/finish", web::post().to(routes::signup_passkey::finish_post))
         .route("/consent", web::get().to(routes::consent::consent_get))
         .route("/consent", web::post().to(routes::consent::consent_post))
         .route("/token", web::post().to(routes::token::token_post))

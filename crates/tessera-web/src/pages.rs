@@ -12,6 +12,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../../../templates/error.html")),
     ("signin.html", include_str!("../../../templates/signin.html")),
     ("signup.html", include_str!("../../../templates/signup.html")),
+    ("signup_passkey.html", include_str!("../../../templates/signup_passkey.html")),
     ("consent.html", include_str!("../../../templates/consent.html")),
     ("end_session.html", include_str!("../../../templates/end_session.html")),
     ("signed_out.html", include_str!("../../../templates/signed_out.html")),
@@ -163,6 +164,11 @@ mod tests {
                 ctx(json!({"csrf": "c", "client": client, "post_logout_redirect_uri": "https://td.gov.hk/bye",
                     "state": "st", "client_id": "td"})),
                 ctx(json!({"csrf": "c", "post_logout_redirect_uri": "", "state": "", "client_id": ""})),
+            ],
+            "signup_passkey.html" => vec![
+                ctx(json!({"csrf": "c", "ceremony": "cer", "username": "wong.siuming",
+                    "options": "{\"publicKey\":{\"challenge\":\"abc\"}}"})),
+                ctx(json!({"csrf": "c", "ceremony": "cer", "username": "wong", "authz": "az", "options": "{}"})),
             ],
             other => panic!("no sample context for {other}: add one"),
         }

@@ -13,6 +13,7 @@ pub mod language;
 pub mod logout;
 pub mod passkey;
 pub mod signin;
+pub mod signup_passkey;
 pub mod token;
 pub mod userinfo;
 

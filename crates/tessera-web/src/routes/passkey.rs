@@ -47,14 +47,14 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    const fn new(status: StatusCode, code: &'static str) -> Refusal {
+    pub(crate) const fn new(status: StatusCode, code: &'static str) -> Refusal {
         Refusal { status, code, retry_after: None }
     }
 
     const BAD_REQUEST: Refusal = Refusal::new(StatusCode::BAD_REQUEST, "invalid");
     const FORBIDDEN: Refusal = Refusal::new(StatusCode::FORBIDDEN, "form_expired");
     const SIGNIN_REQUIRED: Refusal = Refusal::new(StatusCode::UNAUTHORIZED, "signin_required");
-    const UNAVAILABLE: Refusal = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    pub(crate) const UNAVAILABLE: Refusal = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
 
     fn throttled(wait: std::time::Duration) -> Refusal {
         Refusal { status: StatusCode::TOO_MANY_REQUESTS, code: "throttled", retry_after: Some(wait.as_secs().max(1)) }
@@ -108,7 +108,7 @@ fn ok_json(body: Value) -> HttpResponse {
 }
 
 /// Checks the CSRF header and origin, then parses the JSON body.
-fn parse<T: DeserializeOwned>(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<T, Refusal> {
+pub(crate) fn parse<T: DeserializeOwned>(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<T, Refusal> {
     if let Err(failure) = verify_csrf_header(req, state) {
         tracing::warn!(code = "web.csrf", ?failure, "passkey request refused");
         return Err(Refusal::FORBIDDEN);

@@ -287,7 +287,18 @@ pub async fn signup_post(
         hkid: field("hkid"),
     };
     let now = SystemClock.now();
-    match state.signup.register(signup, now).await {
+    let with_passkey = form.get("method") == Some("passkey");
+    let registered = if with_passkey {
+        state.signup.begin_passkey_signup(signup, now).await
+    } else {
+        state.signup.register(signup, now).await
+    };
+    match registered {
+        Ok(citizen) if with_passkey => {
+            let authz = form.get("authz").filter(|a| valid_authz(a));
+            let csrf = form.get("csrf").unwrap_or_default();
+            super::signup_passkey::begin(&req, &state, citizen, authz, csrf).await
+        }
         Ok(citizen) => {
             let signed_in =
                 SignedIn { citizen_id: citizen.id, amr: vec!["pwd".into()], acr: tessera_passkey::ACR_PASSWORD.into() };
