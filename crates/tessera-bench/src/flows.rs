@@ -1,0 +1,283 @@
+//! The three measured operations, as a browser and a department's back end would do them
+//! over real HTTP: client-credentials grants, silent SSO flows and password sign-in flows.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail, ensure};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use url::Url;
+
+use crate::html::{Jar, input_value, input_values};
+use crate::target::{resolve_localhost, same_origin};
+
+/// The SSO cookie over plain http (over https it carries the `__Host-` prefix).
+pub const SSO_COOKIE: &str = "tessera_sid";
+/// The CSRF cookie over plain http.
+pub const CSRF_COOKIE: &str = "tessera_csrf";
+
+/// The server under load and the client registered on it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The server's origin (already checked to be loopback).
+    pub base: Url,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub scope: String,
+}
+
+/// The time each HTTP step of one flow took, in order.
+pub type Steps = Vec<(&'static str, Duration)>;
+
+/// One HTTP answer, fully read.
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+/// Where a redirect leads.
+enum Next {
+    /// Another page of Tessera.
+    Internal(Url),
+    /// Back to the department with an authorization code.
+    Code(String),
+}
+
+/// One simulated user agent: its own HTTP connection (keep-alive) to the server.
+pub struct Agent {
+    http: reqwest::Client,
+    target: Target,
+}
+
+impl Agent {
+    /// A client that never follows redirects by itself, never uses a proxy, and resolves
+    /// `localhost` to the loopback address only.
+    pub fn new(target: &Target) -> anyhow::Result<Agent> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(1)
+            .tcp_nodelay(true)
+            .user_agent("tessera-load/0.1");
+        if let (Some(host), Some(ip), Some(port)) =
+            (target.base.host_str(), resolve_localhost(&target.base), target.base.port_or_known_default())
+        {
+            builder = builder.resolve(host, SocketAddr::new(ip, port));
+        }
+        Ok(Agent { http: builder.build().context("cannot build the HTTP client")?, target: target.clone() })
+    }
+
+    /// (a) `POST /token` with `grant_type=client_credentials`.
+    pub async fn client_credentials(&self, steps: &mut Steps) -> anyhow::Result<()> {
+        let body = form(&[("grant_type", "client_credentials")]);
+        let reply = self.token_request(steps, "cc.token", body).await?;
+        let json: serde_json::Value = serde_json::from_str(&reply.body).context("token response is not JSON")?;
+        ensure!(is_jws(&json["access_token"]), "no access_token in {}", reply.body);
+        Ok(())
+    }
+
+    /// (b) A silent SSO flow: `GET /authorize` with the SSO cookie, straight back with a
+    /// code, then `POST /token` for it.
+    pub async fn silent_sso(&self, sso: &Jar, steps: &mut Steps) -> anyhow::Result<()> {
+        let reply = self.get(steps, "sso.authorize", self.authorize_url()?, sso).await?;
+        let code = match self.next(&reply)? {
+            Next::Code(code) => code,
+            Next::Internal(url) => bail!("the SSO session did not pass through: sent to {}", url.path()),
+        };
+        self.redeem(steps, "sso.token", &code).await
+    }
+
+    /// (c) A password sign-in flow from a fresh browser: `GET /authorize` → `GET /signin`
+    /// → `POST /signin` → `GET /authorize/continue` → code → `POST /token`. With
+    /// `give_consent` the consent page, if shown, is answered "allow" (setup only; during
+    /// the measurement a consent page is an error). Returns the browser's cookies, holding
+    /// the new SSO session.
+    pub async fn password_signin(
+        &self,
+        username: &str,
+        password: &str,
+        give_consent: bool,
+        steps: &mut Steps,
+    ) -> anyhow::Result<Jar> {
+        let mut jar = Jar::default();
+        let reply = self.get(steps, "signin.authorize", self.authorize_url()?, &jar).await?;
+        let Next::Internal(signin_url) = self.next(&reply)? else {
+            bail!("a fresh browser was given a code without signing in")
+        };
+        ensure!(signin_url.path() == "/signin", "expected the sign-in page, was sent to {}", signin_url.path());
+        let page = self.get(steps, "signin.page", signin_url, &jar).await?;
+        ensure!(page.status == StatusCode::OK, "sign-in page answered {}", page.status);
+        page.set_cookies.iter().for_each(|c| jar.apply(c));
+        let csrf = input_value(&page.body, "csrf").context("no csrf field on the sign-in page")?;
+        let authz = input_value(&page.body, "authz").context("no authz field on the sign-in page")?;
+        ensure!(jar.get(CSRF_COOKIE).is_some(), "the sign-in page set no CSRF cookie");
+
+        let body = form(&[("csrf", &csrf), ("authz", &authz), ("username", username), ("password", password)]);
+        let reply = self.post(steps, "signin.post", "/signin", body, &jar).await?;
+        ensure!(
+            reply.status == StatusCode::SEE_OTHER,
+            "sign-in answered {} (wrong password or throttled?)",
+            reply.status
+        );
+        reply.set_cookies.iter().for_each(|c| jar.apply(c));
+        ensure!(jar.get(SSO_COOKIE).is_some(), "sign-in set no SSO cookie");
+
+        let mut reply = reply;
+        // At most: continue → consent page → consent POST → continue → code.
+        for _ in 0..4 {
+            match self.next(&reply)? {
+                Next::Code(code) => {
+                    self.redeem(steps, "signin.token", &code).await?;
+                    return Ok(jar);
+                }
+                Next::Internal(url) if url.path() == "/consent" => {
+                    ensure!(give_consent, "the consent page was shown: run the setup first");
+                    reply = self.consent(steps, url, &jar).await?;
+                }
+                Next::Internal(url) => {
+                    reply = self.get(steps, "signin.continue", url, &jar).await?;
+                }
+            }
+        }
+        bail!("the sign-in flow did not end with a code")
+    }
+
+    /// Shows the consent page and allows every claim offered.
+    async fn consent(&self, steps: &mut Steps, url: Url, jar: &Jar) -> anyhow::Result<Reply> {
+        let page = self.get(steps, "setup.consent_page", url, jar).await?;
+        ensure!(page.status == StatusCode::OK, "consent page answered {}", page.status);
+        let csrf = input_value(&page.body, "csrf").context("no csrf field on the consent page")?;
+        let authz = input_value(&page.body, "authz").context("no authz field on the consent page")?;
+        let claims = input_values(&page.body, "claim");
+        let mut fields = vec![("csrf", csrf.as_str()), ("authz", authz.as_str()), ("decision", "allow")];
+        fields.extend(claims.iter().map(|c| ("claim", c.as_str())));
+        self.post(steps, "setup.consent_post", "/consent", form(&fields), jar).await
+    }
+
+    /// `POST /token` with `grant_type=authorization_code`; checks that tokens came back.
+    async fn redeem(&self, steps: &mut Steps, step: &'static str, code: &str) -> anyhow::Result<()> {
+        let body =
+            form(&[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &self.target.redirect_uri)]);
+        let reply = self.token_request(steps, step, body).await?;
+        let json: serde_json::Value = serde_json::from_str(&reply.body).context("token response is not JSON")?;
+        ensure!(is_jws(&json["access_token"]), "no access_token in the token response");
+        if self.target.scope.split(' ').any(|s| s == "openid") {
+            ensure!(is_jws(&json["id_token"]), "no id_token in the token response");
+        }
+        Ok(())
+    }
+
+    async fn token_request(&self, steps: &mut Steps, step: &'static str, body: String) -> anyhow::Result<Reply> {
+        let request = self
+            .http
+            .post(self.url("/token")?)
+            .basic_auth(&self.target.client_id, Some(&self.target.client_secret))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        let reply = self.send(steps, step, request).await?;
+        ensure!(reply.status == StatusCode::OK, "/token answered {}: {}", reply.status, reply.body);
+        Ok(reply)
+    }
+
+    fn authorize_url(&self) -> anyhow::Result<Url> {
+        let mut url = self.url("/authorize")?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.target.client_id)
+            .append_pair("redirect_uri", &self.target.redirect_uri)
+            .append_pair("scope", &self.target.scope)
+            .append_pair("state", "s")
+            .append_pair("nonce", "n");
+        Ok(url)
+    }
+
+    fn url(&self, path: &str) -> anyhow::Result<Url> {
+        self.target.base.join(path).with_context(|| format!("bad path {path}"))
+    }
+
+    /// Where a 303 leads: another page of Tessera, or the redirect URI with a code.
+    fn next(&self, reply: &Reply) -> anyhow::Result<Next> {
+        ensure!(reply.status == StatusCode::SEE_OTHER, "expected 303, got {}", reply.status);
+        let location = reply.location.as_deref().context("a redirect without Location")?;
+        let url = self.target.base.join(location).context("Location is not a URL")?;
+        if same_origin(&url, &self.target.base) {
+            return Ok(Next::Internal(url));
+        }
+        ensure!(
+            url.as_str().starts_with(&self.target.redirect_uri),
+            "redirected to an unexpected place: {}",
+            url.origin().ascii_serialization()
+        );
+        let mut code = None;
+        for (name, value) in url.query_pairs() {
+            match name.as_ref() {
+                "code" => code = Some(value.into_owned()),
+                "error" => return Err(anyhow!("the authorization ended with error={value}")),
+                _ => {}
+            }
+        }
+        code.map(Next::Code).context("the redirect URI carries no code")
+    }
+
+    async fn get(&self, steps: &mut Steps, step: &'static str, url: Url, jar: &Jar) -> anyhow::Result<Reply> {
+        let mut request = self.http.get(url);
+        if let Some(cookies) = jar.header() {
+            request = request.header(COOKIE, cookies);
+        }
+        self.send(steps, step, request).await
+    }
+
+    async fn post(
+        &self,
+        steps: &mut Steps,
+        step: &'static str,
+        path: &str,
+        body: String,
+        jar: &Jar,
+    ) -> anyhow::Result<Reply> {
+        let mut request =
+            self.http.post(self.url(path)?).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
+        if let Some(cookies) = jar.header() {
+            request = request.header(COOKIE, cookies);
+        }
+        self.send(steps, step, request).await
+    }
+
+    /// Sends, reads the whole body, and records how long that took.
+    async fn send(
+        &self,
+        steps: &mut Steps,
+        step: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<Reply> {
+        let started = Instant::now();
+        let response = request.send().await.with_context(|| format!("{step}: request failed"))?;
+        let status = response.status();
+        let header = |v: &reqwest::header::HeaderValue| v.to_str().ok().map(str::to_owned);
+        let location = response.headers().get(LOCATION).and_then(header);
+        let set_cookies = response.headers().get_all(SET_COOKIE).iter().filter_map(header).collect();
+        let body = response.text().await.with_context(|| format!("{step}: reading the body failed"))?;
+        steps.push((step, started.elapsed()));
+        Ok(Reply { status, location, set_cookies, body })
+    }
+}
+
+/// `application/x-www-form-urlencoded` of these fields.
+fn form(fields: &[(&str, &str)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in fields {
+        out.append_pair(name, value);
+    }
+    out.finish()
+}
+
+/// A compact JWS: three base64url parts.
+fn is_jws(value: &serde_json::Value) -> bool {
+    value.as_str().is_some_and(|s| s.split('.').count() == 3 && s.len() > 40)
+}

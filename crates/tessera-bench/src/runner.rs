@@ -1,0 +1,154 @@
+//! Runs one operation in a closed loop: a fixed number of agents, each starting its next
+//! flow when the previous one ends, for a fixed time after a short warm-up; then stops by
+//! itself. Only flows that *started* after the warm-up are counted; the window ends when
+//! the last counted flow ends.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::flows::{Agent, Steps, Target};
+use crate::html::Jar;
+use crate::stats::Recorder;
+use crate::sys::{CpuSnapshot, CpuUse};
+
+/// The operations the tool measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// (a) `POST /token` with `grant_type=client_credentials`.
+    ClientCredentials,
+    /// (b) `GET /authorize` with the SSO cookie → code, then `POST /token`.
+    SilentSso,
+    /// (c) authorize → sign-in page → password → continue → code → `POST /token`.
+    PasswordSignin,
+}
+
+impl Operation {
+    /// The name of the whole flow in the results.
+    pub fn flow_name(self) -> &'static str {
+        match self {
+            Operation::ClientCredentials => "client-credentials grant",
+            Operation::SilentSso => "silent SSO flow",
+            Operation::PasswordSignin => "password sign-in flow",
+        }
+    }
+}
+
+/// Everything an agent needs for one phase.
+pub struct Phase {
+    pub operation: Operation,
+    pub target: Target,
+    /// The cookies of a signed-in browser (silent SSO).
+    pub sso: Jar,
+    /// Usernames of the citizens to sign in (password sign-in), used in turn.
+    pub users: Vec<String>,
+    pub password: String,
+    pub concurrency: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+}
+
+/// What one phase measured.
+pub struct PhaseResult {
+    pub operation: Operation,
+    pub concurrency: usize,
+    /// From the end of the warm-up to the end of the last counted flow.
+    pub window: Duration,
+    pub recorder: Recorder,
+    /// CPU used during the window by the server, this process and everything else.
+    pub cpu: CpuUse,
+}
+
+/// How long past the end of the phase a stuck request may hold it up.
+const GRACE: Duration = Duration::from_secs(40);
+
+/// Runs one phase; never runs longer than warm-up + duration + [`GRACE`].
+pub async fn run(phase: Phase, server_pid: Option<u32>) -> anyhow::Result<PhaseResult> {
+    let phase = Arc::new(phase);
+    let started = Instant::now();
+    let measure_from = started + phase.warmup;
+    let until = measure_from + phase.duration;
+    let mut agents = Vec::with_capacity(phase.concurrency);
+    for index in 0..phase.concurrency {
+        let agent = Agent::new(&phase.target)?;
+        agents.push(tokio::spawn(agent_loop(agent, Arc::clone(&phase), index, measure_from, until)));
+    }
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_before = CpuSnapshot::take(server_pid);
+
+    let mut recorder = Recorder::default();
+    let mut last_end = measure_from;
+    let hard_stop = until + GRACE;
+    for agent in agents {
+        let abort = agent.abort_handle();
+        match tokio::time::timeout_at(hard_stop.into(), agent).await {
+            Ok(Ok((part, end))) => {
+                recorder.merge(part);
+                last_end = last_end.max(end);
+            }
+            Ok(Err(e)) => recorder.error(phase.operation.flow_name(), format!("agent task failed: {e}")),
+            Err(_) => {
+                abort.abort();
+                recorder.error(phase.operation.flow_name(), "agent still busy at the hard stop".into());
+            }
+        }
+    }
+    let cpu_after = CpuSnapshot::take(server_pid);
+    let window = last_end.saturating_duration_since(measure_from);
+    Ok(PhaseResult {
+        operation: phase.operation,
+        concurrency: phase.concurrency,
+        window,
+        recorder,
+        cpu: cpu_after.since(&cpu_before, window.as_secs_f64()),
+    })
+}
+
+/// One agent: flows back to back until `until`. Returns what it recorded after
+/// `measure_from`, and when its last counted flow ended.
+async fn agent_loop(
+    agent: Agent,
+    phase: Arc<Phase>,
+    index: usize,
+    measure_from: Instant,
+    until: Instant,
+) -> (Recorder, Instant) {
+    let mut recorder = Recorder::default();
+    let mut last_end = measure_from;
+    let flow = phase.operation.flow_name();
+    let mut round = 0usize;
+    while Instant::now() < until {
+        let started = Instant::now();
+        let mut steps: Steps = Vec::with_capacity(6);
+        let result = match phase.operation {
+            Operation::ClientCredentials => agent.client_credentials(&mut steps).await,
+            Operation::SilentSso => agent.silent_sso(&phase.sso, &mut steps).await,
+            Operation::PasswordSignin => {
+                let user = &phase.users[(index + round * phase.concurrency) % phase.users.len()];
+                agent.password_signin(user, &phase.password, false, &mut steps).await.map(|_| ())
+            }
+        };
+        let ended = Instant::now();
+        let failed = result.is_err();
+        if started >= measure_from {
+            last_end = ended;
+            match result {
+                Ok(()) => {
+                    recorder.ok(flow, ended - started);
+                    for (step, took) in steps {
+                        recorder.ok(step, took);
+                    }
+                }
+                Err(e) => recorder.error(flow, format!("{e:#}")),
+            }
+        }
+        if failed {
+            // Do not spin on a failing server.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        round += 1;
+    }
+    (recorder, last_end)
+}
