@@ -15,8 +15,12 @@ use tessera_passkey::{PasskeyService, PasswordService, SignInService, SignInThro
 use tessera_session::AnySessionStore;
 use tessera_store::Db;
 
-/// How many Argon2id hashes may run at once: each takes 19 MiB and a core for ~35 ms.
-const CONCURRENT_PASSWORD_HASHES: usize = 4;
+/// How many Argon2id hashes may run at once: one per core, at most 4. Each takes 19 MiB
+/// and a core for ~16 ms; more than one per core only thrashes the cache (measured in
+/// docs/performance.md: 17.8 ms a hash with 4 on one core against 15.7 ms alone).
+fn concurrent_password_hashes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
 
 /// The service handles the web layer calls.
 pub struct Services {
@@ -37,7 +41,7 @@ pub async fn build(
     let keys = signing_keys(db, master_key).await?;
     let personal_data = master_key.cipher(Purpose::PersonalData).context("cannot derive the personal-data cipher")?;
     let pairwise = master_key.mac_key(Purpose::PairwiseSubject).context("cannot derive the pairwise-subject key")?;
-    let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(CONCURRENT_PASSWORD_HASHES))
+    let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(concurrent_password_hashes()))
         .await
         .context("password hasher set-up failed")?
         .context("password hasher set-up failed")?;

@@ -126,7 +126,7 @@ pub fn by_id(conn: &mut DbConnection, id: CitizenId) -> Result<Option<Citizen>, 
     citizens::table
         .find(id.to_string())
         .select(CitizenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(CitizenRow::into_domain)
         .transpose()
@@ -137,7 +137,7 @@ pub fn by_username(conn: &mut DbConnection, username: &Username) -> Result<Optio
     citizens::table
         .filter(citizens::username.eq(username.as_str()))
         .select(CitizenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(CitizenRow::into_domain)
         .transpose()
@@ -157,7 +157,7 @@ pub fn profile(conn: &mut DbConnection, id: CitizenId) -> Result<Option<Profile>
     citizen_profiles::table
         .find(id.to_string())
         .select(ProfileRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(ProfileRow::into_domain)
         .transpose()

@@ -99,7 +99,7 @@ pub fn by_id(conn: &mut DbConnection, id: &ClientId) -> Result<Option<Client>, S
     clients::table
         .find(id.as_str())
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(ClientRow::into_domain)
         .transpose()

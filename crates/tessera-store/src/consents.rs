@@ -79,7 +79,7 @@ pub fn active_for(
         .filter(consents::client_id.eq(client_id.as_str()))
         .filter(consents::revoked_at.is_null())
         .select(ConsentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(ConsentRow::into_domain)
         .transpose()

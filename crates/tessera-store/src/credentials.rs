@@ -45,7 +45,7 @@ pub fn password_for(conn: &mut DbConnection, citizen_id: CitizenId) -> Result<Op
     let row = password_credentials::table
         .find(citizen_id.to_string())
         .select(PasswordRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|r| {
         Ok(PasswordCredential {

@@ -91,7 +91,7 @@ pub fn by_credential_id(
     passkeys::table
         .filter(passkeys::credential_id.eq(credential_id.as_bytes()))
         .select(PasskeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(PasskeyRow::into_domain)
         .transpose()

@@ -88,7 +88,7 @@ pub fn by_digest(conn: &mut DbConnection, digest: &[u8]) -> Result<Option<Refres
     refresh_tokens::table
         .filter(refresh_tokens::digest.eq(digest))
         .select(TokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(TokenRow::into_domain)
         .transpose()
