@@ -37,3 +37,8 @@ pub fn sso_cookie_removal(state: &AppState) -> Cookie<'static> {
         .max_age(Duration::ZERO)
         .finish()
 }
+
+/// Sets a cookie on a response; the only failure is a cookie that cannot be encoded.
+pub fn set_cookie(response: &mut actix_web::HttpResponse, cookie: &Cookie<'_>) -> Result<(), crate::errors::WebError> {
+    response.add_cookie(cookie).map_err(|e| crate::errors::WebError::Render(e.to_string()))
+}

@@ -24,6 +24,16 @@ fn well_formed(token: &str) -> bool {
     token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+impl CsrfToken {
+    /// Sets the cookie on the page that carries the token, when the browser had none.
+    pub fn set_on(self, response: &mut actix_web::HttpResponse) -> Result<(), crate::errors::WebError> {
+        match self.set_cookie {
+            Some(cookie) => crate::cookies::set_cookie(response, &cookie),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The browser's CSRF token, or a fresh one with the cookie that carries it.
 pub fn csrf_token(req: &HttpRequest, state: &AppState) -> Result<CsrfToken, tessera_crypto::CryptoError> {
     let name = state.settings.cookie_name(CSRF_COOKIE);

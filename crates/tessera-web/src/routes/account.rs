@@ -121,9 +121,7 @@ async fn account_page(
         context.insert("problem", problem);
     }
     let mut response = render_status(req, state, "account.html", context, status)?;
-    if let Some(cookie) = csrf.set_cookie {
-        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
-    }
+    csrf.set_on(&mut response)?;
     Ok(response)
 }
 

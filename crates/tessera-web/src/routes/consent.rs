@@ -32,9 +32,7 @@ pub async fn consent_get(req: HttpRequest, state: web::Data<AppState>) -> Result
     context.insert("offline_access", &offline_access);
     context.insert("signed_in_as", &username.unwrap_or_default());
     let mut response = render_page(&req, &state, "consent.html", context)?;
-    if let Some(cookie) = csrf.set_cookie {
-        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
-    }
+    csrf.set_on(&mut response)?;
     Ok(response)
 }
 

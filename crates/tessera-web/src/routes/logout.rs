@@ -36,13 +36,11 @@ async fn answer(req: &HttpRequest, state: &AppState, outcome: Logout) -> Result<
             context.insert("state", &rp_state);
             context.insert("client_id", &client_id);
             let mut page = render_page(req, state, "end_session.html", context)?;
-            if let Some(cookie) = csrf.set_cookie {
-                page.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
-            }
+            csrf.set_on(&mut page)?;
             return Ok(page);
         }
     };
-    response.add_cookie(&sso_cookie_removal(state)).map_err(|e| WebError::Render(e.to_string()))?;
+    crate::cookies::set_cookie(&mut response, &sso_cookie_removal(state))?;
     Ok(response)
 }
 

@@ -90,9 +90,7 @@ async fn signin_page(
         context.insert("retry_after", &seconds);
     }
     let mut response = render_status(req, state, "signin.html", context, status)?;
-    if let Some(cookie) = csrf.set_cookie {
-        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
-    }
+    csrf.set_on(&mut response)?;
     if let Some(seconds) = retry_after
         && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
     {
@@ -175,7 +173,7 @@ pub(crate) async fn start_session(
 ) -> Result<HttpResponse, WebError> {
     let cookie = open_session(req, state, signed_in, authz, now).await?;
     let mut response = see_other(&next_location(authz, next, "/"));
-    response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
+    crate::cookies::set_cookie(&mut response, &cookie)?;
     Ok(response)
 }
 
@@ -242,9 +240,7 @@ async fn signup_page(
         context.insert("authz", authz);
     }
     let mut response = render_status(req, state, "signup.html", context, status)?;
-    if let Some(cookie) = csrf.set_cookie {
-        response.add_cookie(&cookie).map_err(|e| WebError::Render(e.to_string()))?;
-    }
+    csrf.set_on(&mut response)?;
     Ok(response)
 }
 
