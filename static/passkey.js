@@ -226,6 +226,8 @@ async function finishSignIn(ceremony, credential) {
 /** Browser autofill: passkeys offered in the username field's suggestions. */
 async function startAutofill() {
   if (typeof PublicKeyCredential.isConditionalMediationAvailable !== "function") return;
+  // Autofill offers passkeys in a username field's suggestions: none, nothing to offer in.
+  if (!document.querySelector('input[autocomplete~="webauthn"]')) return;
   let available = false;
   try {
     available = await PublicKeyCredential.isConditionalMediationAvailable();

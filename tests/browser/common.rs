@@ -10,6 +10,16 @@ use std::time::Duration;
 
 /// Starts a department portal (the example crate) registered as a client of `app`.
 pub async fn start_portal(app: &TestApp, department_en: &str, department_zh: &str) -> String {
+    start_portal_with(app, department_en, department_zh, &[]).await
+}
+
+/// [`start_portal`] with more `PORTAL_*` settings (for example `PORTAL_ACR_VALUES`).
+pub async fn start_portal_with(
+    app: &TestApp,
+    department_en: &str,
+    department_zh: &str,
+    settings: &[(&str, &str)],
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
     let client = app
@@ -20,7 +30,7 @@ pub async fn start_portal(app: &TestApp, department_en: &str, department_zh: &st
             c.post_logout_redirect_uris = vec![format!("{base}/")];
         })
         .await;
-    let vars = [
+    let mut vars = vec![
         ("PORTAL_ISSUER", app.address.clone()),
         ("PORTAL_CLIENT_ID", client.id().to_owned()),
         ("PORTAL_CLIENT_SECRET", client.secret.clone().unwrap()),
@@ -29,6 +39,7 @@ pub async fn start_portal(app: &TestApp, department_en: &str, department_zh: &st
         ("PORTAL_DEPARTMENT_ZH", department_zh.into()),
         ("PORTAL_DISCOVERY_WAIT_SECS", "0".into()),
     ];
+    vars.extend(settings.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config =
         department_portal::Config::from_vars(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
             .unwrap();

@@ -1,12 +1,13 @@
 //! Passkeys in real Chromium with a WebDriver virtual authenticator: a citizen who has a
 //! password adds a passkey on the account page, renames it, signs in to a department
 //! portal with it (the button, then browser autofill) without typing anything, and removes
-//! it; an authenticator that refuses user verification gives a clear message and no session.
+//! it; an authenticator that refuses user verification gives a clear message and no session;
+//! a portal that asks for passkey assurance steps a password session up.
 //!
 //! The virtual authenticator is added to the tab before the first navigation (it belongs
 //! to that tab). Screenshots go to `target/screenshots/passkeys-*.png`.
 
-use crate::common::{arrive, start_portal, text_of};
+use crate::common::{arrive, start_portal, start_portal_with, text_of};
 use crate::fixtures::PASSWORD;
 use crate::helpers::spawn_app;
 use crate::webdriver::{self, Browser, TestResult};
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const PASSKEY_ACR: &str = "urn:tessera:acr:passkey";
+const PASSWORD_ACR: &str = "urn:tessera:acr:password";
 
 /// Waits (up to 15 s) until the JavaScript expression `condition` is truthy; returns its value.
 async fn until(c: &Client, condition: &str) -> Result<Value, CmdError> {
@@ -290,6 +292,55 @@ async fn refused_user_verification_gives_a_clear_message_and_no_session() {
                 webdriver::screenshot(&c, if query.is_empty() { "passkeys-d-01-uv-refused" } else { "passkeys-d-02-uv-refused-zh" })
                     .await?;
             }
+            Ok(())
+        })
+        .await;
+}
+
+/// (f) Step-up: a citizen signed in with a password uses one portal, then a portal that
+/// asks for passkey assurance (`acr_values`) gets a page asking for a passkey, not a code;
+/// one tap, and that portal sees the passkey `acr`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_asking_for_passkey_assurance_steps_up_a_password_session() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    app.citizen("ho.kawai").await;
+    let transport = start_portal(&app, "Transport Department", "運輸署").await;
+    let tax =
+        start_portal_with(&app, "Inland Revenue Department", "稅務局", &[("PORTAL_ACR_VALUES", PASSKEY_ACR)]).await;
+    let tessera = app.address.clone();
+    browser
+        .run(|c| async move {
+            webdriver::add_authenticator(&c, true).await?;
+            without_autofill(&c).await?;
+            sign_in_with_password(&c, &tessera, "ho.kawai").await?;
+            add_passkey(&c, &tessera, "Phone").await?;
+
+            // The password session is enough for the first portal.
+            c.goto(&format!("{transport}/")).await?;
+            click(&c, "a[href=\"/login\"]").await?;
+            arrive(&c, &format!("{tessera}/consent")).await?;
+            click(&c, "button[name=decision][value=allow]").await?;
+            arrive(&c, &format!("{transport}/me")).await?;
+            assert!(c.source().await?.contains(PASSWORD_ACR));
+
+            // The tax portal asks for a passkey: the sign-in page says so, with no password form.
+            c.goto(&format!("{tax}/")).await?;
+            click(&c, "a[href=\"/login\"]").await?;
+            arrive(&c, &format!("{tessera}/signin?authz=")).await?;
+            until(&c, "document.querySelector('[data-passkey]').dataset.ready === 'true'").await?;
+            let notice = text_of(&c, "#signin-stepup").await?;
+            assert!(notice.contains("Inland Revenue Department") && notice.contains("passkey"), "{notice}");
+            assert!(notice.contains("ho.kawai"), "{notice}");
+            assert!(c.find(Locator::Css("#password")).await.is_err(), "no password form on a step-up page");
+            webdriver::screenshot(&c, "passkeys-f-01-step-up").await?;
+            click(&c, "#passkey-signin").await?;
+            arrive(&c, &format!("{tessera}/consent")).await?;
+            click(&c, "button[name=decision][value=allow]").await?;
+            arrive(&c, &format!("{tax}/me")).await?;
+            let page = c.source().await?;
+            assert!(page.contains(PASSKEY_ACR), "the tax portal sees the passkey acr: {page}");
+            webdriver::screenshot(&c, "passkeys-f-02-portal").await?;
             Ok(())
         })
         .await;

@@ -39,6 +39,8 @@ known_kinds! {
     SIGNIN_PASSWORD => "signin.password",
     SIGNIN_PASSKEY => "signin.passkey",
     SIGNOUT => "signout",
+    /// The citizen gave up on the sign-in page of a department's request.
+    AUTHORIZATION_CANCELLED => "authorization.cancelled",
     CONSENT_GRANTED => "consent.granted",
     CONSENT_REVOKED => "consent.revoked",
     CLIENT_CREATED => "client.created",

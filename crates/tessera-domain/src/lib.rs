@@ -5,6 +5,7 @@
 //! [`ClientId`] holds a valid one. Parse errors are [`DomainError`]s, which name the field
 //! that was invalid and why, but never repeat the value (it may be personal data).
 
+mod acr;
 mod audit;
 mod citizen;
 mod client;
@@ -18,6 +19,7 @@ mod person;
 mod time;
 mod token;
 
+pub use acr::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES, acr_level, weakest_level};
 pub use audit::{AuditEvent, AuditKind, Outcome};
 pub use citizen::{Citizen, CitizenStatus, PasswordCredential, Profile, Role};
 pub use client::{Client, SubjectType, TokenEndpointAuthMethod};

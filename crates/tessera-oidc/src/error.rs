@@ -76,6 +76,9 @@ error_codes! {
     RequestNotSupported => "request_not_supported", request_not_supported;
     /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
     RequestUriNotSupported => "request_uri_not_supported", request_uri_not_supported;
+    /// OpenID Connect Core Unmet Authentication Requirements 1.0: the sign-in could not
+    /// meet the requested authentication level (the citizen has no passkey, or gave up).
+    UnmetAuthenticationRequirements => "unmet_authentication_requirements", unmet_authentication_requirements;
     /// RFC 6749 §5.2: client authentication failed.
     InvalidClient => "invalid_client", invalid_client;
     /// RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or another client's.

@@ -19,6 +19,7 @@ fn codes_use_the_rfc_names() {
         "invalid_request_object",
         "request_not_supported",
         "request_uri_not_supported",
+        "unmet_authentication_requirements",
         "invalid_client",
         "invalid_grant",
         "unsupported_grant_type",

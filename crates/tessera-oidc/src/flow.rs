@@ -9,7 +9,7 @@
 use crate::claims::{ClaimDef, claim_def, claims_for_scopes};
 use crate::error::{ErrorCode, OAuthError};
 use crate::grant::CodeGrant;
-use crate::request::{AuthorizationRequest, AuthorizeError, FatalReason, parse_authorization_request};
+use crate::request::{Assurance, AuthorizationRequest, AuthorizeError, FatalReason, parse_authorization_request};
 use crate::response::{code_redirect, error_redirect};
 use crate::service::{Oidc, ServiceError, from_json, to_json};
 use crate::sso::SsoSession;
@@ -135,6 +135,26 @@ impl Oidc {
         Ok(())
     }
 
+    /// The citizen gave up on the sign-in page: back to the department with
+    /// `unmet_authentication_requirements` when the request asked for a level above a
+    /// password (the citizen had no passkey at hand), else `access_denied`.
+    pub async fn cancel(&self, pending_id: &str, now: UnixTime) -> Result<Step, ServiceError> {
+        let Some((pending, client)) = self.load_pending(pending_id).await? else {
+            return Ok(Step::ErrorPage(FatalReason::Expired));
+        };
+        if self.store.take(&pending_key(pending_id)).await?.is_none() {
+            return Ok(Step::ErrorPage(FatalReason::Expired));
+        }
+        let request = &pending.request;
+        let error = if request.assurance().met_by(tessera_domain::ACR_PASSWORD) {
+            OAuthError::new(ErrorCode::AccessDenied, "the citizen cancelled the sign-in")
+        } else {
+            OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, "the citizen did not sign in with a passkey")
+        };
+        self.audit(Some(AuditKind::AUTHORIZATION_CANCELLED), None, &client, Outcome::Failure, now).await?;
+        Ok(Step::Redirect(error_redirect(&request.redirect_uri, &error, request.state.as_deref(), &self.issuer)))
+    }
+
     /// The username of the citizen signed in with this SSO token, for the pages.
     pub async fn signed_in_username(
         &self,
@@ -256,8 +276,17 @@ impl Oidc {
             },
             None => None,
         };
+        // The level asked for: a session below it signs in again, with a passkey (step-up).
+        let assurance = request.assurance();
+        if assurance == Assurance::Unavailable {
+            return redirect_error(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the requested authentication level is not available",
+            );
+        }
         // Authenticated during this very flow: satisfies prompt=login and max_age.
         let fresh = |s: &SsoSession| pending_id.is_some() && pending.signed_in_sid.as_deref() == Some(s.sid.as_str());
+        let below = |s: &SsoSession| !assurance.met_by(&s.acr);
         let needs_sign_in = match &session {
             None => true,
             Some(s) => {
@@ -265,12 +294,18 @@ impl Oidc {
                 let reauth = request.prompt_login() || request.prompt_select_account() || too_old;
                 let other_subject =
                     hinted_subject.as_ref().is_some_and(|sub| *sub != self.subject(&client, s.citizen_id));
-                (reauth || other_subject) && !fresh(s)
+                ((reauth || other_subject) && !fresh(s)) || below(s)
             }
         };
         if needs_sign_in {
             if request.prompt_none() {
-                return redirect_error(ErrorCode::LoginRequired, "the citizen is not signed in");
+                return match &session {
+                    Some(s) if below(s) => redirect_error(
+                        ErrorCode::InteractionRequired,
+                        "the requested authentication level needs the citizen to sign in again",
+                    ),
+                    _ => redirect_error(ErrorCode::LoginRequired, "the citizen is not signed in"),
+                };
             }
             let id = self.keep_pending(&pending, pending_id).await?;
             let login_hint = request.login_hint.clone();
@@ -278,19 +313,6 @@ impl Oidc {
             return Ok(Step::SignIn { pending: id, client: Box::new(client), login_hint, ui_locales });
         }
         let Some(session) = session else { return redirect_error(ErrorCode::LoginRequired, "no session") };
-        // An essential acr (claims parameter) must be met: never answer with a code below it.
-        if let Some((true, values)) = request.claims.acr_request()
-            && !values.is_empty()
-            && !values.contains(&session.acr)
-        {
-            if request.prompt_none() {
-                return redirect_error(
-                    ErrorCode::InteractionRequired,
-                    "the requested authentication level needs interaction",
-                );
-            }
-            return redirect_error(ErrorCode::AccessDenied, "the requested authentication level is not available");
-        }
 
         let citizen = session.citizen_id;
         let client_id = client.id.clone();

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use tessera_domain::{Client, ClientId, TokenEndpointAuthMethod};
+use tessera_domain::{ACR_PASSKEY, ACR_PASSWORD, Client, ClientId, TokenEndpointAuthMethod, acr_level, weakest_level};
 
 use crate::claims::{ClaimsRequest, claim_def, claims_for_scopes};
 use crate::error::OAuthError;
@@ -233,6 +233,35 @@ pub struct AuthorizationRequest {
     pub display: Option<DisplayMode>,
 }
 
+/// The authentication level a request demands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assurance {
+    /// Any sign-in will do.
+    Any,
+    /// A level of [`tessera_domain::ACR_VALUES`] (an index) or a stronger one.
+    AtLeast(usize),
+    /// An essential `acr` Tessera cannot perform.
+    Unavailable,
+}
+
+impl Assurance {
+    /// Whether a session signed in at `acr` meets this demand.
+    #[must_use]
+    pub fn met_by(self, acr: &str) -> bool {
+        match self {
+            Assurance::Any => true,
+            Assurance::AtLeast(level) => acr_level(acr).is_some_and(|l| l >= level),
+            Assurance::Unavailable => false,
+        }
+    }
+
+    /// Whether only a passkey sign-in meets this demand.
+    #[must_use]
+    pub fn needs_passkey(self) -> bool {
+        !self.met_by(ACR_PASSWORD) && self.met_by(ACR_PASSKEY)
+    }
+}
+
 impl AuthorizationRequest {
     /// Whether `prompt=none` was sent: no UI may be shown (OIDC Core §3.1.2.1).
     #[must_use]
@@ -272,6 +301,29 @@ impl AuthorizationRequest {
     #[must_use]
     pub fn essential_claims(&self) -> BTreeSet<String> {
         self.claims.essential().into_iter().filter(|n| claim_def(n).is_some()).collect()
+    }
+
+    /// The authentication level this request demands (see [`tessera_domain::ACR_VALUES`]):
+    /// an essential `acr` in `claims` first, then `acr_values` or a voluntary `acr` claim.
+    /// Tessera treats a named level as a minimum: a citizen signed in below it is asked to
+    /// sign in again at that level (step-up). Unknown values are ignored, except that an
+    /// essential `acr` naming only unknown values can never be met.
+    #[must_use]
+    pub fn assurance(&self) -> Assurance {
+        let requested = self.claims.acr_request().filter(|(_, values)| !values.is_empty());
+        match requested {
+            Some((true, values)) => match weakest_level(values.iter().map(String::as_str)) {
+                Some(level) => Assurance::AtLeast(level),
+                None => Assurance::Unavailable,
+            },
+            Some((false, values)) => {
+                let named = values.iter().chain(&self.acr_values).map(String::as_str);
+                weakest_level(named).map_or(Assurance::Any, Assurance::AtLeast)
+            }
+            None => {
+                weakest_level(self.acr_values.iter().map(String::as_str)).map_or(Assurance::Any, Assurance::AtLeast)
+            }
+        }
     }
 
     /// The `ui_locales` tags in order of preference.

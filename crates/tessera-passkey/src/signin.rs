@@ -9,12 +9,7 @@ use tessera_domain::{AuditEvent, AuditKind, CitizenId, Outcome, UnixTime, Userna
 use tessera_session::SessionError;
 use tessera_store::{Db, StoreError, audit};
 
-/// `acr` of a password sign-in: one factor, something the citizen knows.
-pub const ACR_PASSWORD: &str = "urn:tessera:acr:password";
-/// `acr` of a passkey sign-in: a phishing-resistant key with user verification.
-pub const ACR_PASSKEY: &str = "urn:tessera:acr:passkey";
-/// Every `acr` Tessera can report, weakest first (discovery's `acr_values_supported`).
-pub const ACR_VALUES: [&str; 2] = [ACR_PASSWORD, ACR_PASSKEY];
+pub use tessera_domain::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES};
 
 /// A successful authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]

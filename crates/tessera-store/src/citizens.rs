@@ -132,6 +132,23 @@ pub fn by_id(conn: &mut DbConnection, id: CitizenId) -> Result<Option<Citizen>, 
         .transpose()
 }
 
+/// Locks the citizen's row until the end of the current transaction, so that changes to
+/// one citizen's credentials are serialised: two removals at once (the last passkey here,
+/// the password there) cannot each see the other's credential still in place. On
+/// PostgreSQL this is `SELECT ... FOR UPDATE`; SQLite has a single writer, and the
+/// transaction that writes first holds it to the end, so nothing is needed there.
+/// Returns whether the citizen exists.
+pub fn lock(conn: &mut DbConnection, id: CitizenId) -> Result<bool, StoreError> {
+    let id = id.to_string();
+    let found = match conn {
+        DbConnection::Pg(c) => {
+            citizens::table.find(id).select(citizens::id).for_update().get_result::<String>(c).optional()?
+        }
+        DbConnection::Sqlite(c) => citizens::table.find(id).select(citizens::id).get_result::<String>(c).optional()?,
+    };
+    Ok(found.is_some())
+}
+
 /// The citizen with `username`, if any.
 pub fn by_username(conn: &mut DbConnection, username: &Username) -> Result<Option<Citizen>, StoreError> {
     citizens::table

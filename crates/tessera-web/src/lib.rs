@@ -53,6 +53,7 @@ pub fn app(
         .route("/authorize", web::get().to(routes::authorize::authorize_get))
         .route("/authorize", web::post().to(routes::authorize::authorize_post))
         .route("/authorize/continue", web::get().to(routes::authorize::continue_get))
+        .route("/authorize/cancel", web::post().to(routes::authorize::cancel_post))
         .route("/signin", web::get().to(routes::signin::signin_get))
         .route("/signin", web::post().to(routes::signin::signin_post))
         .route("/signup", web::get().to(routes::signin::signup_get))

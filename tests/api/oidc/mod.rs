@@ -14,6 +14,7 @@ mod discovery;
 mod introspection;
 mod logout;
 mod refresh;
+mod step_up;
 mod throttling;
 mod token;
 mod userinfo;

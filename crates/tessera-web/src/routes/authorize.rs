@@ -3,6 +3,7 @@
 
 use super::{render_status, request_locale};
 use crate::cookies::sso_token;
+use crate::csrf::verify_csrf;
 use crate::errors::WebError;
 use crate::form::{FormParams, query_params};
 use crate::i18n::Locale;
@@ -36,6 +37,21 @@ pub async fn continue_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
         return error_page(&req, &state, FatalReason::Expired);
     };
     let step = state.oidc.continue_flow(pending, sso_token(&req, &state).as_deref(), SystemClock.now()).await?;
+    step_response(&req, &state, step)
+}
+
+/// `POST /authorize/cancel` `csrf`, `authz`: the citizen gives up on the sign-in page and
+/// goes back to the department with an error (never a code).
+pub async fn cancel_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let Some(pending) = form.get("authz") else {
+        return error_page(&req, &state, FatalReason::Expired);
+    };
+    let step = state.oidc.cancel(pending, SystemClock.now()).await?;
     step_response(&req, &state, step)
 }
 

@@ -2,6 +2,7 @@
 //! passkey button and autofill on the sign-in page come from `static/passkey.js`, which
 //! talks to [`super::passkey`].
 
+use super::account::signed_in_citizen;
 use super::authorize::{client_view, see_other};
 use super::{render_status, request_locale};
 use crate::cookies::{sso_cookie, sso_token};
@@ -16,7 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 use tessera_domain::{Clock, SystemClock, UnixTime};
 use tessera_oidc::sso::Authentication;
-use tessera_passkey::{ProblemKind, SignInOutcome, SignedIn, SignupError, SignupForm};
+use tessera_passkey::{ACR_PASSWORD, ProblemKind, SignInOutcome, SignedIn, SignupError, SignupForm};
 
 /// Pages of Tessera itself that a sign-in may return to (`next`), besides the
 /// authorization flow. A fixed list: never an open redirect.
@@ -76,10 +77,26 @@ async fn signin_page(
         context.insert("authz", authz);
         if let Some((pending, client)) = state.oidc.load_pending(authz).await? {
             context.insert("client", &client_view(&client, request_locale(req, state)));
+            let signed_in = signed_in_citizen(req, state, SystemClock.now()).await?;
+            // A citizen already signed in is here to sign in again (prompt=login, max_age,
+            // or a level above their sign-in): as themselves, unless they type another name.
+            let hint = pending.request.login_hint.as_deref().or(signed_in.as_ref().map(|(_, c)| c.username.as_str()));
             if username.is_empty()
-                && let Some(hint) = pending.request.login_hint.as_deref()
+                && let Some(hint) = hint
             {
                 context.insert("username", hint);
+            }
+            if let Some((_, citizen)) = &signed_in {
+                context.insert("signed_in_as", citizen.username.as_str());
+            }
+            // Step-up: only a passkey meets this request.
+            if !pending.request.assurance().met_by(ACR_PASSWORD) {
+                context.insert("passkey_required", &true);
+                if let Some((_, citizen)) = &signed_in {
+                    let passkeys =
+                        state.passkeys.list(citizen.id).await.map_err(|e| WebError::Passkey(e.to_string()))?;
+                    context.insert("has_passkey", &!passkeys.is_empty());
+                }
             }
         }
     }
