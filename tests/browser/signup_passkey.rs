@@ -29,8 +29,13 @@ async fn a_new_citizen_signs_up_with_a_passkey_only() {
             fill(&c, "name_zh", "黃小明").await?;
             // No password: the passkey choice.
             c.find(Locator::Css("button[name=method][value=passkey]")).await?.click().await?;
-            arrive(&c, &format!("{tessera}/signup")).await?;
+            let page = arrive(&c, &format!("{tessera}/signup/passkey?ceremony=")).await?;
             webdriver::screenshot(&c, "signup-passkey-01-create").await?;
+            // Switching the language keeps the sign-up going: the same ceremony, in Chinese.
+            c.find(Locator::Css("a.lang-switch")).await?.click().await?;
+            arrive(&c, &page).await?;
+            assert_eq!(text_of(&c, "h1").await?, "建立你的通行密鑰");
+            webdriver::screenshot(&c, "signup-passkey-01-create-zh").await?;
             let button = c.wait().for_element(Locator::Css("#passkey-create")).await?;
             button.click().await?;
 

@@ -59,11 +59,21 @@ fn live_key(grant: GrantId) -> String {
     format!("grant:{grant}")
 }
 
+/// The index of a citizen's live grants; members are `"<client_id> <grant_id>"`.
+fn citizen_grants_key(citizen: CitizenId) -> String {
+    format!("grants-of:{citizen}")
+}
+
 impl Oidc {
     /// Records (or extends) a live grant for as long as a new access token lives.
     pub(crate) async fn keep_grant(&self, grant_id: GrantId, grant: &LiveGrant) -> Result<(), ServiceError> {
         let ttl = Duration::from_secs(self.lifetimes.access_token_secs as u64 + 60);
         self.store.put(&live_key(grant_id), &to_json(grant)?, ttl).await?;
+        // Indexed per citizen too: a grant without a refresh token (a public client without
+        // offline_access) has no database row to find it by when it must end.
+        if let Some(citizen) = grant.citizen_id {
+            self.store.index_add(&citizen_grants_key(citizen), &format!("{} {grant_id}", grant.client_id), ttl).await?;
+        }
         Ok(())
     }
 
@@ -88,6 +98,37 @@ impl Oidc {
             }
         }
         Ok(ended)
+    }
+
+    /// Ends every live grant of a citizen, at every department or at one (`client`): their
+    /// access tokens stop working at once and their refresh tokens are revoked. For a
+    /// password change, and for a withdrawn consent. Returns how many grants ended.
+    pub async fn revoke_citizen_grants(
+        &self,
+        citizen_id: CitizenId,
+        client: Option<&tessera_domain::ClientId>,
+        now: UnixTime,
+    ) -> Result<usize, ServiceError> {
+        let wanted = client.cloned();
+        let mut families = self
+            .db
+            .run(move |conn| refresh_tokens::live_families_of_citizen(conn, citizen_id, wanted.as_ref()))
+            .await?;
+        for member in self.store.index_list(&citizen_grants_key(citizen_id)).await? {
+            let Some((member_client, grant)) = member.split_once(' ') else { continue };
+            if client.is_some_and(|c| c.as_str() != member_client) {
+                continue;
+            }
+            if let Ok(grant) = GrantId::parse(grant)
+                && !families.contains(&grant)
+            {
+                families.push(grant);
+            }
+        }
+        for family in &families {
+            self.revoke_grant(*family, now).await?;
+        }
+        Ok(families.len())
     }
 
     /// Revokes a whole grant: its access tokens stop working at once (userinfo,

@@ -13,7 +13,7 @@ pub mod throttle;
 pub mod webauthn;
 
 pub use hkid::{Hkid, OpenHkidError};
-pub use password::{CredentialError, PasswordService, PasswordVerdict};
+pub use password::{CredentialError, PasswordChange, PasswordService, PasswordVerdict};
 pub use signin::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES, SignInError, SignInOutcome, SignInService, SignedIn};
 pub use signup::{FieldProblem, ProblemKind, SignupError, SignupForm, SignupService, ValidSignup};
 pub use throttle::{SignInThrottle, ThrottleError, ThrottlePolicy, ThrottleReason, Throttled};

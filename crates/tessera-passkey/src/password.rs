@@ -1,8 +1,10 @@
 //! The password fallback.
 
+use diesel::Connection as _;
+use serde_json::json;
 use tessera_crypto::{CryptoError, MAX_PASSWORD_BYTES, PasswordHasher};
-use tessera_domain::{CitizenId, CitizenStatus, PasswordCredential, UnixTime, Username};
-use tessera_store::{Db, StoreError, citizens, credentials};
+use tessera_domain::{AuditEvent, AuditKind, CitizenId, CitizenStatus, PasswordCredential, UnixTime, Username};
+use tessera_store::{Db, StoreError, audit, citizens, credentials, passkeys};
 
 /// The shortest password accepted. Passwords are only a fallback to passkeys, but they
 /// are a single factor, so length is what makes them hard to guess (NIST SP 800-63B).
@@ -18,6 +20,10 @@ pub enum CredentialError {
     PasswordContainsUsername,
     #[error("no such citizen")]
     UnknownCitizen,
+    #[error("the citizen has no password")]
+    NoPassword,
+    #[error("the password is the citizen's only way to sign in")]
+    LastCredential,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
@@ -40,6 +46,15 @@ pub enum PasswordVerdict {
     Accepted(CitizenId),
     /// Unknown username, no password set, wrong password or a disabled account.
     Refused,
+}
+
+/// What [`PasswordService::change_password`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The citizen had no password (a passkey-only account) and now has one.
+    Added,
+    /// The citizen's password was replaced: what was issued under the old one should end.
+    Replaced,
 }
 
 /// Sets and checks citizens' passwords.
@@ -123,9 +138,88 @@ impl PasswordService {
         Ok(PasswordVerdict::Accepted(citizen.id))
     }
 
-    /// Removes the citizen's password (passkey-only account). Returns whether one was set.
-    pub async fn remove_password(&self, citizen_id: CitizenId) -> Result<bool, CredentialError> {
-        Ok(self.db.run(move |conn| credentials::remove_password(conn, citizen_id)).await?)
+    /// Whether the citizen has a password.
+    pub async fn has_password(&self, citizen_id: CitizenId) -> Result<bool, CredentialError> {
+        Ok(self.db.run(move |conn| credentials::password_for(conn, citizen_id)).await?.is_some())
+    }
+
+    /// The citizen sets a password on their account page: added to a passkey-only account,
+    /// or replacing the one they had. Checked against the policy, stored as Argon2id, and
+    /// audited (`password.set`, with whether one was replaced) in the same transaction.
+    ///
+    /// # Errors
+    /// The policy's errors, [`CredentialError::UnknownCitizen`], store and hashing failures.
+    pub async fn change_password(
+        &self,
+        citizen_id: CitizenId,
+        password: &str,
+        now: UnixTime,
+    ) -> Result<PasswordChange, CredentialError> {
+        let citizen =
+            self.db.run(move |conn| citizens::by_id(conn, citizen_id)).await?.ok_or(CredentialError::UnknownCitizen)?;
+        Self::check_policy(&citizen.username, password)?;
+        let phc = self.hasher.hash(password).await?;
+        let credential = PasswordCredential { citizen_id, phc, created_at: now, updated_at: now };
+        let change = self
+            .db
+            .run(move |conn| {
+                conn.transaction::<_, StoreError, _>(|conn| {
+                    citizens::lock(conn, citizen_id)?;
+                    let previous = credentials::password_for(conn, citizen_id)?;
+                    let credential = match &previous {
+                        Some(old) => PasswordCredential { created_at: old.created_at, ..credential },
+                        None => credential,
+                    };
+                    credentials::set_password(conn, &credential)?;
+                    let change = if previous.is_some() { PasswordChange::Replaced } else { PasswordChange::Added };
+                    let event = AuditEvent {
+                        actor: Some(citizen_id.to_string()),
+                        detail: json!({ "replaced": change == PasswordChange::Replaced }).to_string(),
+                        ..AuditEvent::new(AuditKind::PASSWORD_SET, now)
+                    };
+                    audit::append(conn, &event)?;
+                    Ok(change)
+                })
+            })
+            .await?;
+        tracing::info!(citizen_id = %citizen_id, change = ?change, "password set");
+        Ok(change)
+    }
+
+    /// The citizen removes their password, leaving their passkeys. Refused when they have
+    /// no passkey (it would lock them out). The citizen's row is locked first, so a passkey
+    /// removal at the same moment cannot leave the account with no credential. Audited
+    /// (`password.removed`) in the same transaction.
+    ///
+    /// # Errors
+    /// [`CredentialError::NoPassword`], [`CredentialError::LastCredential`], store failures.
+    pub async fn remove_password(&self, citizen_id: CitizenId, now: UnixTime) -> Result<(), CredentialError> {
+        let event =
+            AuditEvent { actor: Some(citizen_id.to_string()), ..AuditEvent::new(AuditKind::PASSWORD_REMOVED, now) };
+        let outcome = self
+            .db
+            .run(move |conn| {
+                conn.transaction::<_, StoreError, _>(|conn| {
+                    if !citizens::lock(conn, citizen_id)? {
+                        return Ok(Err(CredentialError::UnknownCitizen));
+                    }
+                    if credentials::password_for(conn, citizen_id)?.is_none() {
+                        return Ok(Err(CredentialError::NoPassword));
+                    }
+                    if passkeys::list_for_citizen(conn, citizen_id)?.is_empty() {
+                        return Ok(Err(CredentialError::LastCredential));
+                    }
+                    credentials::remove_password(conn, citizen_id)?;
+                    audit::append(conn, &event)?;
+                    Ok(Ok(()))
+                })
+            })
+            .await?;
+        match &outcome {
+            Ok(()) => tracing::info!(citizen_id = %citizen_id, "password removed"),
+            Err(e) => tracing::info!(citizen_id = %citizen_id, error = %e, "password not removed"),
+        }
+        outcome
     }
 
     pub(crate) async fn burn(&self, password: &str) {

@@ -2,9 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use tessera_crypto::PasswordHasher;
-use tessera_domain::{Citizen, CitizenStatus, Profile, UnixTime, Username};
-use tessera_passkey::{CredentialError, PasswordService, PasswordVerdict};
-use tessera_store::{Db, DbOptions, citizens};
+use tessera_domain::{
+    AuditEvent, AuditKind, Citizen, CitizenStatus, CredentialId, PasskeyId, PasskeyRecord, Profile, UnixTime, Username,
+};
+use tessera_passkey::{CredentialError, PasswordChange, PasswordService, PasswordVerdict};
+use tessera_store::audit::{self, AuditFilter};
+use tessera_store::{Db, DbOptions, citizens, passkeys};
 
 const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
@@ -48,13 +51,68 @@ async fn a_citizen_without_a_password_or_disabled_is_refused() {
     assert_eq!(svc.verify(&citizen.username, "correct horse battery", NOW).await.unwrap(), PasswordVerdict::Refused);
 }
 
+/// A passkey row for `citizen` (its WebAuthn content does not matter here).
+async fn give_passkey(db: &Db, citizen: &Citizen) {
+    let record = PasskeyRecord {
+        id: PasskeyId::generate(),
+        citizen_id: citizen.id,
+        credential_id: CredentialId::new(vec![7; 16]).unwrap(),
+        passkey_json: "{}".into(),
+        name: "Phone".into(),
+        sign_count: 0,
+        backup_eligible: false,
+        backup_state: false,
+        transports: vec![],
+        created_at: NOW,
+        last_used_at: None,
+    };
+    db.run(move |conn| passkeys::insert(conn, &record)).await.unwrap();
+}
+
+async fn events(db: &Db, kind: AuditKind) -> Vec<AuditEvent> {
+    let filter = AuditFilter { kind: Some(kind), ..AuditFilter::default() };
+    db.run(move |c| audit::list(c, &filter)).await.unwrap()
+}
+
 #[tokio::test]
-async fn removing_the_password_ends_password_sign_in() {
-    let (svc, _db, citizen, _dir) = setup().await;
+async fn removing_the_password_ends_password_sign_in_but_never_the_last_credential() {
+    let (svc, db, citizen, _dir) = setup().await;
+    assert!(matches!(svc.remove_password(citizen.id, NOW).await, Err(CredentialError::NoPassword)));
     svc.set_password(citizen.id, "correct horse battery", NOW).await.unwrap();
-    assert!(svc.remove_password(citizen.id).await.unwrap());
+    assert!(matches!(svc.remove_password(citizen.id, NOW).await, Err(CredentialError::LastCredential)));
+    assert!(svc.has_password(citizen.id).await.unwrap(), "a refused removal leaves the password");
+
+    give_passkey(&db, &citizen).await;
+    svc.remove_password(citizen.id, NOW).await.unwrap();
+    assert!(!svc.has_password(citizen.id).await.unwrap());
     assert_eq!(svc.verify(&citizen.username, "correct horse battery", NOW).await.unwrap(), PasswordVerdict::Refused);
-    assert!(!svc.remove_password(citizen.id).await.unwrap());
+    assert!(matches!(svc.remove_password(citizen.id, NOW).await, Err(CredentialError::NoPassword)));
+    let removed = events(&db, AuditKind::PASSWORD_REMOVED).await;
+    assert_eq!(removed.len(), 1, "only the removal that happened is audited");
+    assert_eq!(removed[0].actor.as_deref(), Some(citizen.id.to_string().as_str()));
+}
+
+#[tokio::test]
+async fn changing_the_password_adds_then_replaces_and_is_audited() {
+    let (svc, db, citizen, _dir) = setup().await;
+    give_passkey(&db, &citizen).await;
+    assert_eq!(svc.change_password(citizen.id, "first long passphrase", NOW).await.unwrap(), PasswordChange::Added);
+    let later = UnixTime::from_secs(NOW.as_secs() + 60);
+    assert_eq!(
+        svc.change_password(citizen.id, "second long passphrase", later).await.unwrap(),
+        PasswordChange::Replaced
+    );
+    assert_eq!(svc.verify(&citizen.username, "first long passphrase", later).await.unwrap(), PasswordVerdict::Refused);
+    assert_eq!(
+        svc.verify(&citizen.username, "second long passphrase", later).await.unwrap(),
+        PasswordVerdict::Accepted(citizen.id)
+    );
+    assert!(matches!(svc.change_password(citizen.id, "short", later).await, Err(CredentialError::PasswordTooShort)));
+    let set = events(&db, AuditKind::PASSWORD_SET).await;
+    let replaced: Vec<bool> =
+        set.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["replaced"] == true).collect();
+    assert_eq!(replaced, vec![true, false], "newest first: replaced, then added");
+    assert!(set.iter().all(|e| !e.detail.contains("passphrase")), "no password in the audit log");
 }
 
 #[tokio::test]

@@ -34,7 +34,21 @@ struct Setup {
 
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()), &DbOptions::default()).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    setup_on(&url, dir).await
+}
+
+/// Every database the test run has: the SQLite file, and PostgreSQL when provisioned.
+async fn setups() -> Vec<Setup> {
+    let mut all = vec![setup().await];
+    if let Some(url) = tessera_testkit::fresh_postgres_database() {
+        all.push(setup_on(&url, tempfile::tempdir().unwrap()).await);
+    }
+    all
+}
+
+async fn setup_on(url: &str, dir: tempfile::TempDir) -> Setup {
+    let db = Db::connect(url, &DbOptions { max_connections: 8, ..DbOptions::default() }).unwrap();
     db.migrate().await.unwrap();
     let store = MemoryStore::new();
     let any = AnySessionStore::from(store.clone());
@@ -629,6 +643,37 @@ async fn remove_refuses_the_last_credential() {
     assert_eq!(removed.len(), 2);
     assert_eq!(detail(&removed[0])["passkey_id"], second.id.to_string());
     assert_eq!(detail(&removed[1])["passkey_id"], first.id.to_string());
+}
+
+/// Two removals of one citizen's last two credentials at the same instant (two passkeys,
+/// or a passkey and the password): exactly one succeeds, on SQLite and PostgreSQL, so an
+/// account is never left without a way to sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_removals_never_leave_an_account_without_a_credential() {
+    let hasher = tessera_crypto::PasswordHasher::new(1).unwrap();
+    for s in setups().await {
+        let passwords = tessera_passkey::PasswordService::new(s.db.clone(), hasher.clone());
+        for round in 0..8 {
+            let citizen = s.citizen(&format!("race.{round}")).await;
+            let first = s.register(&citizen, &mut SoftPasskey::new()).await;
+            let (a, b) = if round % 2 == 0 {
+                let second = s.register(&citizen, &mut SoftPasskey::new()).await;
+                let (x, y) =
+                    tokio::join!(s.svc.remove(citizen.id, first.id, NOW), s.svc.remove(citizen.id, second.id, NOW));
+                (x.is_ok(), y.is_ok())
+            } else {
+                s.set_password(citizen.id).await;
+                let (x, y) =
+                    tokio::join!(s.svc.remove(citizen.id, first.id, NOW), passwords.remove_password(citizen.id, NOW));
+                (x.is_ok(), y.is_ok())
+            };
+            assert!(a ^ b, "round {round}: exactly one removal succeeds ({a}, {b})");
+            let id = citizen.id;
+            let left = s.svc.list(id).await.unwrap().len()
+                + usize::from(s.db.run(move |c| credentials::password_for(c, id)).await.unwrap().is_some());
+            assert_eq!(left, 1, "round {round}");
+        }
+    }
 }
 
 #[tokio::test]

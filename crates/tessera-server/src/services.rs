@@ -29,6 +29,7 @@ pub struct Services {
     pub signin: SignInService,
     pub signup: SignupService,
     pub passkeys: PasskeyService,
+    pub passwords: PasswordService,
 }
 
 /// Builds every service from the database, the session store and the master key.
@@ -62,8 +63,9 @@ pub async fn build(
         keys,
         oidc,
         signin: SignInService::new(db.clone(), passwords.clone(), throttle),
-        signup: SignupService::new(db.clone(), passwords, personal_data),
+        signup: SignupService::new(db.clone(), passwords.clone(), personal_data),
         passkeys,
+        passwords,
     })
 }
 

@@ -79,6 +79,7 @@ impl Application {
             signin: services.signin,
             signup: services.signup,
             passkeys: services.passkeys,
+            passwords: services.passwords,
         });
         let port = listener.local_addr().context("cannot read the listening address")?.port();
         let mut server = HttpServer::new(move || tessera_web::app(state.clone()))

@@ -168,6 +168,26 @@ pub fn live_families_of_session(
     rows.into_iter().map(|(family, scope)| Ok((parse(TABLE, "family_id", &family)?, scope))).collect()
 }
 
+/// The live (not revoked) grants of a citizen, at every client or at one: what a password
+/// change or a withdrawn consent ends.
+pub fn live_families_of_citizen(
+    conn: &mut DbConnection,
+    citizen_id: CitizenId,
+    client_id: Option<&ClientId>,
+) -> Result<Vec<GrantId>, StoreError> {
+    let mut query = refresh_tokens::table
+        .filter(refresh_tokens::citizen_id.eq(citizen_id.to_string()))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .into_boxed();
+    if let Some(client) = client_id {
+        query = query.filter(refresh_tokens::client_id.eq(client.as_str().to_owned()));
+    }
+    let rows: Vec<String> = query.load(conn)?;
+    rows.into_iter().map(|family| parse(TABLE, "family_id", &family)).collect()
+}
+
 /// Deletes tokens that expired before `before`; returns how many.
 pub fn purge_expired(conn: &mut DbConnection, before: UnixTime) -> Result<usize, StoreError> {
     Ok(diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(before.as_secs()))).execute(conn)?)

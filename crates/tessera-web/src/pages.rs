@@ -537,7 +537,10 @@ mod tests {
             );
             assert!(html.contains(&format!("/account/passkeys/{id}/remove\"")));
         }
-        assert_eq!(html.matches("<input type=\"hidden\" name=\"csrf\" value=\"c\">").count(), 5);
+        // Rename and remove for each passkey, the password form, and sign-out.
+        assert_eq!(html.matches("<input type=\"hidden\" name=\"csrf\" value=\"c\">").count(), 6);
+        assert!(html.contains("You have no password") && html.contains("Add a password"));
+        assert!(!html.contains("action=\"/account/password/remove\""), "no password: nothing to remove");
         assert!(html.contains("<form class=\"form passkey-add\" id=\"passkey-add\" data-passkey-add hidden>"));
         assert!(html.contains("<noscript>"));
         assert!(html.contains("Sign out of Tessera"));

@@ -3,7 +3,7 @@
 use crate::pages::Pages;
 use tessera_oidc::KeyManager;
 use tessera_oidc::service::Oidc;
-use tessera_passkey::{PasskeyService, SignInService, SignupService};
+use tessera_passkey::{PasskeyService, PasswordService, SignInService, SignupService};
 use tessera_session::AnySessionStore;
 use tessera_store::Db;
 use url::Url;
@@ -38,4 +38,5 @@ pub struct AppState {
     pub signin: SignInService,
     pub signup: SignupService,
     pub passkeys: PasskeyService,
+    pub passwords: PasswordService,
 }

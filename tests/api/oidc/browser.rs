@@ -3,7 +3,9 @@
 
 use crate::fixtures::PASSWORD;
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 use std::collections::HashMap;
+use tessera_testkit::softkey::SoftPasskey;
 use url::Url;
 
 pub struct Browser {
@@ -122,4 +124,59 @@ fn checked_claims(html: &str) -> Vec<String> {
             Some(tag[v..v + len].to_owned())
         })
         .collect()
+}
+
+// ---- Passkeys, as static/passkey.js drives them -------------------------------------------
+
+/// POSTs JSON to a passkey endpoint the way `static/passkey.js` does (CSRF header).
+pub async fn post_json(browser: &Browser, path: &str, csrf: &str, body: Value) -> (StatusCode, Value) {
+    let res = browser
+        .http
+        .post(browser.url(path))
+        .header("x-csrf-token", csrf)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs `username` in by password outside any flow and adds a passkey on the account page.
+pub async fn add_passkey(browser: &Browser, username: &str) -> SoftPasskey {
+    let page = browser.get("/signin?next=%2Faccount").await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    let res = browser
+        .post_form("/signin", &[("csrf", &csrf), ("next", "/account"), ("username", username), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.headers()["location"], "/account");
+    let account = browser.get("/account").await.text().await.unwrap();
+    let csrf = hidden(&account, "csrf").unwrap();
+    let (status, start) = post_json(browser, "/passkey/register/start", &csrf, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{start}");
+    let mut key = SoftPasskey::new();
+    let credential = key.create(&start["options"], &browser.base);
+    let body = json!({ "ceremony": start["ceremony"], "credential": credential, "name": "Phone" });
+    let (status, done) = post_json(browser, "/passkey/register/finish", &csrf, body).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    key
+}
+
+/// On a sign-in page of a flow: signs in with `key` as the script would (for the
+/// username the page names, if any) and follows the redirect it answers.
+pub async fn passkey_sign_in(browser: &Browser, page: &str, key: &SoftPasskey) -> reqwest::Response {
+    let csrf = hidden(page, "csrf").unwrap();
+    let authz = hidden(page, "authz").expect("a pending request on the page");
+    let start_body = match hidden(page, "username") {
+        Some(username) => json!({ "username": username }),
+        None => json!({}),
+    };
+    let (status, start) = post_json(browser, "/passkey/signin/start", &csrf, start_body).await;
+    assert_eq!(status, StatusCode::OK, "{start}");
+    let credential = key.get(&start["options"], &browser.base);
+    let body = json!({ "ceremony": start["ceremony"], "credential": credential, "authz": authz });
+    let (status, done) = post_json(browser, "/passkey/signin/finish", &csrf, body).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    browser.follow(browser.get(done["redirect"].as_str().unwrap()).await).await
 }

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod flows;
 pub mod rp;
 
+mod account;
 mod authorize;
 mod authorize_pages;
 mod authorize_prompt;

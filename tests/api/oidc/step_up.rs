@@ -4,70 +4,16 @@
 //! reports what was actually performed.
 
 use super::authorize::{Scene, USER, assert_error_redirect, location, redeem, scene, sign_in_and_allow};
-use super::browser::{Browser, hidden, location_params};
+use super::browser::{Browser, add_passkey, hidden, location_params, passkey_sign_in};
 use super::flows::jwt_parts;
 use crate::fixtures::PASSWORD;
 use openidconnect::AuthenticationContextClass;
 use openidconnect::core::CoreAuthPrompt;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 use tessera_testkit::softkey::SoftPasskey;
 
 const PASSKEY: &str = "urn:tessera:acr:passkey";
 const PASSWORD_ACR: &str = "urn:tessera:acr:password";
-
-/// POSTs JSON to a passkey endpoint the way `static/passkey.js` does (CSRF header).
-async fn post_json(browser: &Browser, path: &str, csrf: &str, body: Value) -> (StatusCode, Value) {
-    let res = browser
-        .http
-        .post(browser.url(path))
-        .header("x-csrf-token", csrf)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-/// Signs `USER` in by password outside any flow and adds a passkey on the account page.
-async fn add_passkey(browser: &Browser) -> SoftPasskey {
-    let page = browser.get("/signin?next=%2Faccount").await.text().await.unwrap();
-    let csrf = hidden(&page, "csrf").unwrap();
-    let res = browser
-        .post_form("/signin", &[("csrf", &csrf), ("next", "/account"), ("username", USER), ("password", PASSWORD)])
-        .await;
-    assert_eq!(location(&res), "/account");
-    let account = browser.get("/account").await.text().await.unwrap();
-    let csrf = hidden(&account, "csrf").unwrap();
-    let (status, start) = post_json(browser, "/passkey/register/start", &csrf, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{start}");
-    let mut key = SoftPasskey::new();
-    let credential = key.create(&start["options"], &browser.base);
-    let body = json!({ "ceremony": start["ceremony"], "credential": credential, "name": "Phone" });
-    let (status, done) = post_json(browser, "/passkey/register/finish", &csrf, body).await;
-    assert_eq!(status, StatusCode::OK, "{done}");
-    key
-}
-
-/// On a sign-in page of a flow: signs in with `key` as the script would (for the
-/// username the page names, if any) and follows the redirect it answers.
-async fn passkey_sign_in(browser: &Browser, page: &str, key: &SoftPasskey) -> reqwest::Response {
-    let csrf = hidden(page, "csrf").unwrap();
-    let authz = hidden(page, "authz").expect("a pending request on the page");
-    let start_body = match hidden(page, "username") {
-        Some(username) => json!({ "username": username }),
-        None => json!({}),
-    };
-    let (status, start) = post_json(browser, "/passkey/signin/start", &csrf, start_body).await;
-    assert_eq!(status, StatusCode::OK, "{start}");
-    let credential = key.get(&start["options"], &browser.base);
-    let body = json!({ "ceremony": start["ceremony"], "credential": credential, "authz": authz });
-    let (status, done) = post_json(browser, "/passkey/signin/finish", &csrf, body).await;
-    assert_eq!(status, StatusCode::OK, "{done}");
-    browser.follow(browser.get(done["redirect"].as_str().unwrap()).await).await
-}
 
 /// The page a request leads to, with where `/authorize` sent the browser.
 async fn open(browser: &Browser, url: &str) -> (String, StatusCode, String) {
@@ -109,7 +55,7 @@ fn acr_values(
 async fn password_session_with_passkey() -> (Scene, Browser, SoftPasskey) {
     let s = scene().await;
     let browser = Browser::new(&s.app.address);
-    let key = add_passkey(&browser).await;
+    let key = add_passkey(&browser, USER).await;
     let first = s.rp.request(&[]);
     // Already signed in by password (adding the passkey): straight to consent.
     let consent = browser.follow(browser.get(first.url.as_str()).await).await;
@@ -185,7 +131,7 @@ async fn a_password_posted_during_step_up_gives_no_code() {
 async fn without_a_session_a_passkey_request_shows_only_the_passkey_sign_in() {
     let s = scene().await;
     let browser = Browser::new(&s.app.address);
-    let key = add_passkey(&browser).await;
+    let key = add_passkey(&browser, USER).await;
     let browser = Browser::new(&s.app.address); // another browser: no session
     let request = s.rp.request_with(&[], acr_values(&[PASSKEY]));
     let (_, _, page) = open(&browser, request.url.as_str()).await;

@@ -3,7 +3,7 @@
 use diesel::Connection as _;
 use serde_json::json;
 use tessera_domain::{AuditEvent, AuditKind, CitizenId, PasskeyId, PasskeyRecord, UnixTime};
-use tessera_store::{StoreError, audit, credentials, passkeys};
+use tessera_store::{StoreError, audit, citizens, credentials, passkeys};
 
 use super::{PasskeyError, PasskeyService, normalise_passkey_name};
 
@@ -75,11 +75,10 @@ impl PasskeyService {
     /// Removes the citizen's passkey `id`, unless it is their last credential (no other
     /// passkey and no password).
     ///
-    /// The removal, the check and the audit event are one transaction that starts with the
-    /// delete: on SQLite that takes the write lock first, so concurrent removals queue and
-    /// each sees the others' result. (On PostgreSQL at READ COMMITTED, two removals of two
-    /// different passkeys of one citizen at the same instant could each still see the other's
-    /// passkey; that needs the citizen's only two credentials removed in parallel.)
+    /// The removal, the check and the audit event are one transaction that first locks the
+    /// citizen's row (`citizens::lock`), so concurrent removals of one citizen's credentials
+    /// (two passkeys, or a passkey and the password) queue and each sees the others' result,
+    /// on PostgreSQL as on SQLite.
     ///
     /// # Errors
     /// [`PasskeyError::NotYours`] (no such passkey of this citizen),
@@ -94,6 +93,8 @@ impl PasskeyService {
             .db
             .run(move |conn| {
                 let removed = conn.transaction::<_, Abort, _>(|conn| {
+                    // One credential change per citizen at a time (see `citizens::lock`).
+                    citizens::lock(conn, citizen_id)?;
                     if !passkeys::delete(conn, citizen_id, id)? {
                         return Err(Abort::NotYours);
                     }

@@ -4,6 +4,9 @@
 //! - `GET /account`
 //! - `POST /account/passkeys/{id}/rename` `csrf`, `name`
 //! - `POST /account/passkeys/{id}/remove` `csrf` (needs a sign-in in the last 10 minutes)
+//! - `POST /account/password` `csrf`, `password`, `password_confirm`: add or change the
+//!   password (recent sign-in); a change ends every department's tokens issued before it
+//! - `POST /account/password/remove` `csrf` (recent sign-in; refused without a passkey)
 //!
 //! Signing out is the form of `/end_session/confirm`.
 
@@ -21,7 +24,7 @@ use serde_json::json;
 use tessera_domain::{Citizen, CitizenStatus, Clock, PasskeyId, PasskeyRecord, SystemClock, UnixTime};
 use tessera_oidc::service::ServiceError;
 use tessera_oidc::sso::SsoSession;
-use tessera_passkey::PasskeyError;
+use tessera_passkey::{CredentialError, PasskeyError, PasswordChange};
 
 /// How recent a sign-in must be to remove a passkey.
 pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
@@ -98,6 +101,10 @@ fn passkey_failure(e: PasskeyError) -> WebError {
     WebError::Passkey(e.to_string())
 }
 
+fn password_failure(e: CredentialError) -> WebError {
+    WebError::Passkey(e.to_string())
+}
+
 /// Renders the account page. `notice` and `problem` are catalog keys.
 async fn account_page(
     req: &HttpRequest,
@@ -110,10 +117,12 @@ async fn account_page(
     let csrf = csrf_token(req, state)?;
     let mut passkeys = state.passkeys.list(citizen.id).await.map_err(passkey_failure)?;
     passkeys.sort_by_key(|p| p.created_at);
+    let has_password = state.passwords.has_password(citizen.id).await.map_err(password_failure)?;
     let mut context = tera::Context::new();
     context.insert("csrf", &csrf.token);
     context.insert("username", citizen.username.as_str());
     context.insert("passkeys", &passkeys.iter().map(passkey_view).collect::<Vec<_>>());
+    context.insert("has_password", &has_password);
     if let Some(notice) = notice {
         context.insert("notice", notice);
     }
@@ -133,6 +142,9 @@ pub async fn account_get(req: HttpRequest, state: web::Data<AppState>) -> Result
         Some("added") => Some("account_notice_added"),
         Some("renamed") => Some("account_notice_renamed"),
         Some("removed") => Some("account_notice_removed"),
+        Some("password_added") => Some("account_notice_password_added"),
+        Some("password_changed") => Some("account_notice_password_changed"),
+        Some("password_removed") => Some("account_notice_password_removed"),
         _ => None,
     };
     account_page(&req, &state, &citizen, notice, None, StatusCode::OK).await
@@ -205,6 +217,84 @@ pub async fn remove_post(
             account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND).await
         }
         Err(e) => Err(passkey_failure(e)),
+    }
+}
+
+/// The password form's problems, as catalog keys.
+fn password_problem(e: &CredentialError) -> Option<&'static str> {
+    match e {
+        CredentialError::PasswordTooShort => Some("signup_problem_password_too_short"),
+        CredentialError::PasswordTooLong => Some("account_error_password_too_long"),
+        CredentialError::PasswordContainsUsername => Some("signup_problem_password_contains_username"),
+        CredentialError::LastCredential => Some("account_error_last_password"),
+        CredentialError::NoPassword => Some("account_error_no_password"),
+        _ => None,
+    }
+}
+
+pub async fn password_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let now = SystemClock.now();
+    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
+        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    };
+    if !signed_in_recently(&session, now) {
+        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
+    }
+    let password = form.get("password").unwrap_or("");
+    if form.get("password_confirm").unwrap_or("") != password {
+        return account_page(
+            &req,
+            &state,
+            &citizen,
+            None,
+            Some("signup_problem_mismatch"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match state.passwords.change_password(citizen.id, password, now).await {
+        Ok(PasswordChange::Added) => Ok(see_other("/account?done=password_added")),
+        Ok(PasswordChange::Replaced) => {
+            // Whoever knew the old password must not keep what it obtained.
+            let ended = state.oidc.revoke_citizen_grants(citizen.id, None, now).await?;
+            tracing::info!(citizen_id = %citizen.id, grants = ended, "grants ended after a password change");
+            Ok(see_other("/account?done=password_changed"))
+        }
+        Err(e) => match password_problem(&e) {
+            Some(key) => account_page(&req, &state, &citizen, None, Some(key), StatusCode::UNPROCESSABLE_ENTITY).await,
+            None => Err(password_failure(e)),
+        },
+    }
+}
+
+pub async fn password_remove_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let now = SystemClock.now();
+    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
+        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    };
+    if !signed_in_recently(&session, now) {
+        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
+    }
+    match state.passwords.remove_password(citizen.id, now).await {
+        Ok(()) => {
+            let ended = state.oidc.revoke_citizen_grants(citizen.id, None, now).await?;
+            tracing::info!(citizen_id = %citizen.id, grants = ended, "grants ended after the password was removed");
+            Ok(see_other("/account?done=password_removed"))
+        }
+        Err(e) => match password_problem(&e) {
+            Some(key) => account_page(&req, &state, &citizen, None, Some(key), StatusCode::CONFLICT).await,
+            None => Err(password_failure(e)),
+        },
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) fn next_location(authz: Option<&str>, next: Option<&str>, default: &s
 }
 
 /// A pending-request id as we issue them (43 base64url characters).
-fn valid_authz(authz: &str) -> bool {
+pub(crate) fn valid_authz(authz: &str) -> bool {
     authz.len() == 43 && authz.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -310,7 +310,7 @@ pub async fn signup_post(
         Ok(citizen) if with_passkey => {
             let authz = form.get("authz").filter(|a| valid_authz(a));
             let csrf = form.get("csrf").unwrap_or_default();
-            super::signup_passkey::begin(&req, &state, citizen, authz, csrf).await
+            super::signup_passkey::begin(&state, citizen, authz, csrf).await
         }
         Ok(citizen) => {
             let signed_in =

@@ -3,17 +3,21 @@
 //! ceremony, and the page that follows creates the passkey (JavaScript); finishing the
 //! ceremony makes the account live and signs the citizen in.
 
+use super::authorize::see_other;
 use super::passkey::{Refusal, refusal_of};
-use super::render_page;
+use super::render_status;
 use super::signin::{next_location, open_session};
+use crate::csrf::CSRF_COOKIE;
 use crate::errors::WebError;
+use crate::form::query_params;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tessera_domain::{CitizenId, Clock, SystemClock};
+use tessera_oidc::service::ServiceError;
 use tessera_passkey::{AMR_DEVICE_BOUND_PASSKEY, AMR_SYNCED_PASSKEY, CEREMONY_TTL, SignedIn};
 use tessera_session::SessionStore;
 
@@ -21,9 +25,37 @@ fn pending_key(ceremony: &str) -> String {
     format!("signup-passkey:{ceremony}")
 }
 
-/// After the profile was accepted: start the ceremony and show the "create your passkey" page.
+/// What a sign-up ceremony is bound to, in the session store for the ceremony's lifetime:
+/// the new (still disabled) account, the options the page hands to the browser, and the
+/// CSRF token of the browser that posted the profile. Only that browser may show the page
+/// or finish the ceremony, so a leaked page address is worth nothing.
+#[derive(Debug, Serialize, Deserialize)]
+struct Binding {
+    citizen: CitizenId,
+    options: Value,
+    csrf: String,
+}
+
+/// The browser's CSRF cookie equals the one the ceremony was bound to (constant time).
+fn same_browser(req: &HttpRequest, state: &AppState, binding: &Binding) -> bool {
+    req.cookie(&state.settings.cookie_name(CSRF_COOKIE))
+        .is_some_and(|c| tessera_crypto::constant_time_eq(c.value().as_bytes(), binding.csrf.as_bytes()))
+}
+
+async fn binding(state: &AppState, ceremony: &str, take: bool) -> Result<Option<Binding>, Refusal> {
+    if ceremony.len() > 64 {
+        return Ok(None);
+    }
+    let key = pending_key(ceremony);
+    let found = if take { state.sessions.take(&key).await } else { state.sessions.get(&key).await };
+    let found = found.map_err(|_| Refusal::UNAVAILABLE)?;
+    Ok(found.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// After the profile was accepted: start the ceremony, bind it to this browser, and send
+/// the browser (303) to the "create your passkey" page. That page has its own address, so
+/// reloading it or switching its language keeps the sign-up going.
 pub async fn begin(
-    req: &HttpRequest,
     state: &AppState,
     citizen: tessera_domain::Citizen,
     authz: Option<&str>,
@@ -36,20 +68,47 @@ pub async fn begin(
         .await
         .map_err(|e| WebError::Passkey(e.to_string()))?;
     let ttl = Duration::from_secs(CEREMONY_TTL.as_secs());
-    state
-        .sessions
-        .put(&pending_key(&ceremony.id), citizen.id.to_string().as_bytes(), ttl)
-        .await
-        .map_err(|e| WebError::Render(e.to_string()))?;
+    let binding = Binding { citizen: citizen.id, options: ceremony.options, csrf: csrf.to_owned() };
+    let bytes = serde_json::to_vec(&binding).map_err(|e| WebError::Render(e.to_string()))?;
+    state.sessions.put(&pending_key(&ceremony.id), &bytes, ttl).await.map_err(|e| WebError::Render(e.to_string()))?;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("ceremony", &ceremony.id);
+    if let Some(authz) = authz {
+        query.append_pair("authz", authz);
+    }
+    Ok(see_other(&format!("/signup/passkey?{}", query.finish())))
+}
+
+/// `GET /signup/passkey?ceremony=..[&authz=..]`: the "create your passkey" page, for the
+/// browser that posted the profile; an expired or foreign ceremony says to start again.
+pub async fn page_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let query = query_params(&req);
+    let ceremony = query.get("ceremony").unwrap_or_default();
+    let authz = query.get("authz").filter(|a| super::signin::valid_authz(a));
+    let found = binding(&state, ceremony, false).await.map_err(|_| WebError::Render("session store".into()))?;
     let mut context = tera::Context::new();
-    context.insert("csrf", csrf);
-    context.insert("ceremony", &ceremony.id);
-    context.insert("options", &ceremony.options.to_string());
-    context.insert("username", citizen.username.as_str());
     if let Some(authz) = authz {
         context.insert("authz", authz);
     }
-    render_page(req, state, "signup_passkey.html", context)
+    let live = found.filter(|b| same_browser(&req, &state, b));
+    let Some(binding) = live else {
+        let signup_url = match authz {
+            Some(a) => format!("/signup?authz={a}"),
+            None => "/signup".to_owned(),
+        };
+        context.insert("expired", &true);
+        context.insert("signup_url", &signup_url);
+        return render_status(&req, &state, "signup_passkey.html", context, StatusCode::NOT_FOUND);
+    };
+    let id = binding.citizen;
+    let citizen =
+        state.db.run(move |conn| tessera_store::citizens::by_id(conn, id)).await.map_err(ServiceError::from)?;
+    let Some(citizen) = citizen else { return Err(WebError::Render("the new account is gone".into())) };
+    context.insert("csrf", &binding.csrf);
+    context.insert("ceremony", ceremony);
+    context.insert("options", &binding.options.to_string());
+    context.insert("username", citizen.username.as_str());
+    render_status(&req, &state, "signup_passkey.html", context, StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,16 +121,14 @@ struct Finish {
 
 /// `POST /signup/passkey/finish` (JSON, CSRF header): the first passkey of a new account.
 pub async fn finish_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let result = async {
+    let result: Result<HttpResponse, Refusal> = async {
         let finish: Finish = super::passkey::parse(&req, &state, &body)?;
-        if finish.ceremony.len() > 64 {
-            return Err(Refusal::new(StatusCode::BAD_REQUEST, "expired"));
-        }
-        // Single use: the binding of ceremony to new account is taken, never read twice.
-        let bound = state.sessions.take(&pending_key(&finish.ceremony)).await.map_err(|_| Refusal::UNAVAILABLE)?;
+        // Single use: the binding of ceremony to new account is taken, never read twice,
+        // and only by the browser that posted the profile.
+        let bound = binding(&state, &finish.ceremony, true).await?;
         let citizen_id = bound
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| CitizenId::parse(&s).ok())
+            .filter(|b| same_browser(&req, &state, b))
+            .map(|b| b.citizen)
             .ok_or(Refusal::new(StatusCode::BAD_REQUEST, "expired"))?;
         let now = SystemClock.now();
         let passkey = state
