@@ -3,8 +3,10 @@
 #
 #   crates/tessera-bench/run.sh            # from the workspace root, or from anywhere
 #
-# Builds release, creates a throw-away data directory (SQLite + master key), registers an
-# ES256 confidential client and a pool of citizens, starts `tessera serve` pinned to one
+# Builds release (into $CARGO_TARGET_DIR when set), creates a throw-away data directory
+# (SQLite + master key), registers an ES256 confidential client and a pool of citizens
+# (the load tool gives each a software passkey when the passkey phase runs), starts
+# `tessera serve` pinned to one
 # core (workers=1, in-memory sessions), then runs `tessera-load` pinned to another core:
 # the per-core baseline first (a child pinned to the server's core, while the server is
 # idle), then each phase for a fixed time at a fixed concurrency. Everything stays on
@@ -13,7 +15,8 @@
 #
 # Settings (environment): DURATION (s per phase, 10), WARMUP (s, 2), CONCURRENCY (16),
 # USERS (citizens in the sign-in pool, 32), PORT (18080), SERVER_CPU (0), LOAD_CPU (1),
-# PHASES (client-credentials,silent-sso,password-signin), OUT (target/bench-results),
+# PHASES (client-credentials,silent-sso,password-signin,passkey-signin),
+# OUT ($CARGO_TARGET_DIR/bench-results, or target/bench-results),
 # BASELINE_SECS (3), QUIET_WAIT (s to wait for other work on the machine to stop, 300),
 # PERF (1: afterwards, profile the server with `perf` during each phase again).
 set -euo pipefail
@@ -26,8 +29,15 @@ USERS="${USERS:-32}"
 PORT="${PORT:-18080}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
-PHASES="${PHASES:-client-credentials,silent-sso,password-signin}"
-OUT="${OUT:-$ROOT/target/bench-results}"
+PHASES="${PHASES:-client-credentials,silent-sso,password-signin,passkey-signin}"
+# Where cargo puts the binaries: CARGO_TARGET_DIR (relative to the workspace root, where
+# cargo runs) or target/.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in
+    /*) ;;
+    *) TARGET_DIR="$ROOT/$TARGET_DIR" ;;
+esac
+OUT="${OUT:-$TARGET_DIR/bench-results}"
 BASELINE_SECS="${BASELINE_SECS:-3}"
 PERF="${PERF:-0}"
 CLIENT_ID="bench-es256"
@@ -41,8 +51,8 @@ fi
 
 echo "== building (release)"
 (cd "$ROOT" && cargo build --release --bin tessera --bin tessera-load)
-TESSERA="$ROOT/target/release/tessera"
-LOAD="$ROOT/target/release/tessera-load"
+TESSERA="$TARGET_DIR/release/tessera"
+LOAD="$TARGET_DIR/release/tessera-load"
 
 DATA="$(mktemp -d -t tessera-bench.XXXXXX)"
 SERVER_PID=""

@@ -1,12 +1,18 @@
 //! What one core can do with no server around it: ES256 signatures and Argon2id hashes
-//! per second, through the same `tessera-crypto` calls the server makes. Run pinned to
+//! per second, through the same `tessera-crypto` calls the server makes, and ES256
+//! verifications of a WebAuthn assertion's signature (ring). Run pinned to
 //! the server's core (`taskset -c N tessera-load baseline`) while the server is idle;
 //! the ratios of the end-to-end rates to these are what the project tracks.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
+use ring::digest::{SHA256, digest};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _, UnparsedPublicKey,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tessera_crypto::{PasswordHasher, SigningAlg, SigningKeyPair};
@@ -21,6 +27,10 @@ pub struct Baseline {
     pub es256_signs_per_sec: f64,
     /// Whole ES256 access tokens (`SigningKeyPair::sign_jws`: JSON, base64url, signature).
     pub es256_jws_per_sec: f64,
+    /// ES256 verifications (ring, `ECDSA_P256_SHA256_ASN1`) of a WebAuthn assertion's DER
+    /// signature over `authenticatorData || SHA-256(clientDataJSON)`, public key parsed each
+    /// time: the signature check of a passkey sign-in.
+    pub es256_verifies_per_sec: f64,
     /// Argon2id hashes (`PasswordHasher::hash`, m=19456 KiB, t=2, p=1).
     pub argon2id_hashes_per_sec: f64,
     /// The CPU list this process was allowed to run on (from /proc/self/status).
@@ -46,6 +56,17 @@ pub fn access_token_claims() -> serde_json::Value {
         "amr": ["pwd"],
         "gid": "6f1c2a9e-3b7d-4e0a-9c55-2d8b1f4e7a60",
     })
+}
+
+/// What a passkey signs at sign-in: the authenticator data (RP id hash, flags UP and UV,
+/// counter) followed by the SHA-256 of the client data, as `SoftPasskey::get` builds it.
+pub fn assertion_signed_data() -> Vec<u8> {
+    let client_data = br#"{"type":"webauthn.get","challenge":"q3V0b2x8c1dRb2dWb0pJc0VxN2F6bWJ5cWc0aHpVQ1k","origin":"http://localhost:18080","crossOrigin":false}"#;
+    let mut data = digest(&SHA256, b"localhost").as_ref().to_vec();
+    data.push(0x05); // UP | UV
+    data.extend_from_slice(&42u32.to_be_bytes());
+    data.extend_from_slice(digest(&SHA256, client_data).as_ref());
+    data
 }
 
 /// A measured rate: per CPU-second of this process, and the share of wall time it got.
@@ -75,7 +96,7 @@ fn rate(secs: f64, mut op: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result
     Ok(Rate { per_cpu_sec: n as f64 / cpu, cpu_share: ticks as f64 / TICKS_PER_SEC / wall })
 }
 
-/// Measures the three rates, each for about `secs` seconds.
+/// Measures the four rates, each for about `secs` seconds.
 pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
     let key = SigningKeyPair::generate(SigningAlg::Es256).context("cannot generate an ES256 key")?;
     let claims = access_token_claims();
@@ -91,6 +112,23 @@ pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
         Ok(())
     })?;
 
+    // A P-256 passkey's public point and a DER signature of an assertion.
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|_| anyhow!("cannot generate a P-256 key"))?;
+    let passkey = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| anyhow!("ring refused its own P-256 key"))?;
+    let public_point = passkey.public_key().as_ref().to_vec();
+    let signed = assertion_signed_data();
+    let signature = passkey.sign(&rng, &signed).map_err(|_| anyhow!("cannot sign the assertion"))?;
+    let signature = signature.as_ref().to_vec();
+    let es256_verifies = rate(secs, || {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, black_box(&public_point))
+            .verify(black_box(&signed), black_box(&signature))
+            .map_err(|_| anyhow!("the assertion signature did not verify"))?;
+        Ok(())
+    })?;
+
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let hasher = PasswordHasher::new(1).context("cannot set up Argon2id")?;
     let argon2id = rate(secs, || {
@@ -101,9 +139,15 @@ pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
     Ok(Baseline {
         es256_signs_per_sec: es256_signs.per_cpu_sec,
         es256_jws_per_sec: es256_jws.per_cpu_sec,
+        es256_verifies_per_sec: es256_verifies.per_cpu_sec,
         argon2id_hashes_per_sec: argon2id.per_cpu_sec,
         cpus: allowed_cpus(),
-        cpu_share: es256_signs.cpu_share.min(es256_jws.cpu_share).min(argon2id.cpu_share).min(1.0),
+        cpu_share: es256_signs
+            .cpu_share
+            .min(es256_jws.cpu_share)
+            .min(es256_verifies.cpu_share)
+            .min(argon2id.cpu_share)
+            .min(1.0),
     })
 }
 
@@ -115,4 +159,49 @@ pub fn allowed_cpus() -> String {
             status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:").map(|v| v.trim().to_owned()))
         })
         .unwrap_or_else(|| "?".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+    use tessera_testkit::softkey::SoftPasskey;
+
+    use super::*;
+
+    /// The baseline's verification is the check a passkey sign-in needs: the software
+    /// authenticator's assertions verify with it, and the signed data has the same layout.
+    #[test]
+    fn soft_passkey_assertions_verify_like_the_baseline() {
+        let origin = "http://localhost:18080";
+        let mut key = SoftPasskey::new();
+        key.create(
+            &json!({"publicKey": {
+                "challenge": "AAAA", "rp": {"id": "localhost", "name": "T"},
+                "user": {"id": "AQID", "name": "u", "displayName": "u"},
+                "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+            }}),
+            origin,
+        );
+        let assertion = key.get(&json!({"publicKey": {"challenge": "BBBB", "rpId": "localhost"}}), origin);
+        let field = |name: &str| URL_SAFE_NO_PAD.decode(assertion["response"][name].as_str().unwrap()).unwrap();
+        let mut signed = field("authenticatorData");
+        signed.extend_from_slice(digest(&SHA256, &field("clientDataJSON")).as_ref());
+        assert_eq!(signed.len(), assertion_signed_data().len());
+        assert_eq!(signed[..33], assertion_signed_data()[..33], "RP id hash and flags");
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key())
+            .verify(&signed, &field("signature"))
+            .expect("the assertion verifies");
+    }
+
+    #[test]
+    fn a_short_baseline_measures_every_rate() {
+        let b = measure(0.05).unwrap();
+        for rate in [b.es256_signs_per_sec, b.es256_jws_per_sec, b.es256_verifies_per_sec, b.argon2id_hashes_per_sec] {
+            assert!(rate.is_finite() && rate > 0.0, "{b:?}");
+        }
+    }
 }

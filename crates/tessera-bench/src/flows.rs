@@ -1,5 +1,6 @@
-//! The three measured operations, as a browser and a department's back end would do them
-//! over real HTTP: client-credentials grants, silent SSO flows and password sign-in flows.
+//! The four measured operations, as a browser and a department's back end would do them
+//! over real HTTP: client-credentials grants, silent SSO flows, password sign-in flows and
+//! passkey sign-in flows (a software authenticator answering the WebAuthn ceremonies).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -7,6 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail, ensure};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+use tessera_testkit::softkey::SoftPasskey;
 use url::Url;
 
 use crate::html::{Jar, input_value, input_values};
@@ -28,8 +31,58 @@ pub struct Target {
     pub scope: String,
 }
 
+/// The header of the CSRF token on the JSON endpoints.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
 /// The time each HTTP step of one flow took, in order.
 pub type Steps = Vec<(&'static str, Duration)>;
+
+/// The names under which the shared steps of a sign-in flow are reported.
+struct FlowSteps {
+    authorize: &'static str,
+    page: &'static str,
+    continue_: &'static str,
+    token: &'static str,
+}
+
+const PASSWORD_STEPS: FlowSteps = FlowSteps {
+    authorize: "signin.authorize",
+    page: "signin.page",
+    continue_: "signin.continue",
+    token: "signin.token",
+};
+
+const PASSKEY_STEPS: FlowSteps = FlowSteps {
+    authorize: "passkey.authorize",
+    page: "passkey.page",
+    continue_: "passkey.continue",
+    token: "passkey.token",
+};
+
+/// A fresh browser on the sign-in page.
+struct SigninPage {
+    jar: Jar,
+    csrf: String,
+    authz: String,
+}
+
+/// A citizen's registered software passkey.
+///
+/// The server refuses an assertion whose signature counter is not above the last one it
+/// saw; two agents signing with one key could deliver their assertions out of order. The
+/// lock is held from signing until the server has answered, so one key's assertions reach
+/// the server in order. (With citizens handed out as in the password phase, no two agents
+/// share a citizen when the pool is a multiple of the concurrency: the lock is then free.)
+pub struct BenchPasskey {
+    pub username: String,
+    key: tokio::sync::Mutex<SoftPasskey>,
+}
+
+impl BenchPasskey {
+    pub fn new(username: String, key: SoftPasskey) -> BenchPasskey {
+        BenchPasskey { username, key: tokio::sync::Mutex::new(key) }
+    }
+}
 
 /// One HTTP answer, fully read.
 struct Reply {
@@ -105,19 +158,8 @@ impl Agent {
         give_consent: bool,
         steps: &mut Steps,
     ) -> anyhow::Result<Jar> {
-        let mut jar = Jar::default();
-        let reply = self.get(steps, "signin.authorize", self.authorize_url()?, &jar).await?;
-        let Next::Internal(signin_url) = self.next(&reply)? else {
-            bail!("a fresh browser was given a code without signing in")
-        };
-        ensure!(signin_url.path() == "/signin", "expected the sign-in page, was sent to {}", signin_url.path());
-        let page = self.get(steps, "signin.page", signin_url, &jar).await?;
-        ensure!(page.status == StatusCode::OK, "sign-in page answered {}", page.status);
-        page.set_cookies.iter().for_each(|c| jar.apply(c));
-        let csrf = input_value(&page.body, "csrf").context("no csrf field on the sign-in page")?;
-        let authz = input_value(&page.body, "authz").context("no authz field on the sign-in page")?;
-        ensure!(jar.get(CSRF_COOKIE).is_some(), "the sign-in page set no CSRF cookie");
-
+        let names = &PASSWORD_STEPS;
+        let SigninPage { mut jar, csrf, authz } = self.signin_page(names, steps).await?;
         let body = form(&[("csrf", &csrf), ("authz", &authz), ("username", username), ("password", password)]);
         let reply = self.post(steps, "signin.post", "/signin", body, &jar).await?;
         ensure!(
@@ -127,23 +169,118 @@ impl Agent {
         );
         reply.set_cookies.iter().for_each(|c| jar.apply(c));
         ensure!(jar.get(SSO_COOKIE).is_some(), "sign-in set no SSO cookie");
+        let next = self.next(&reply)?;
+        self.continue_to_code(names, next, &jar, give_consent, steps).await?;
+        Ok(jar)
+    }
 
-        let mut reply = reply;
+    /// (d) A passkey sign-in flow from a fresh browser: `GET /authorize` → `GET /signin` →
+    /// `POST /passkey/signin/start` (usernameless) → the software authenticator signs →
+    /// `POST /passkey/signin/finish` → `GET /authorize/continue` → code → `POST /token`.
+    /// The setup must have given consent and registered `passkey` for its citizen.
+    pub async fn passkey_signin(&self, passkey: &BenchPasskey, origin: &str, steps: &mut Steps) -> anyhow::Result<()> {
+        let names = &PASSKEY_STEPS;
+        let SigninPage { mut jar, csrf, authz } = self.signin_page(names, steps).await?;
+        let started = self.post_json(steps, "passkey.start", "/passkey/signin/start", &json!({}), &csrf, &jar).await?;
+        let ceremony = started["ceremony"].as_str().context("no ceremony in the sign-in options")?;
+        let reply = {
+            // Held until the server has checked the signature counter: assertions of one
+            // key must arrive in the order they were signed (see `BenchPasskey`).
+            let key = passkey.key.lock().await;
+            let credential = key
+                .try_get(&started["options"], origin)
+                .map_err(|e| anyhow!("the software authenticator refused: {e}"))?;
+            let body = json!({"ceremony": ceremony, "credential": credential, "authz": authz});
+            self.send_json(steps, "passkey.finish", "/passkey/signin/finish", &body, &csrf, &jar).await?
+        };
+        reply.set_cookies.iter().for_each(|c| jar.apply(c));
+        ensure!(jar.get(SSO_COOKIE).is_some(), "the passkey sign-in set no SSO cookie");
+        let finished: serde_json::Value =
+            serde_json::from_str(&reply.body).context("the passkey sign-in answer is not JSON")?;
+        let redirect = finished["redirect"].as_str().context("no redirect in the passkey sign-in answer")?;
+        let url = self.target.base.join(redirect).context("the redirect is not a URL")?;
+        ensure!(same_origin(&url, &self.target.base), "the passkey sign-in redirected off the server");
+        ensure!(url.path() == "/authorize/continue", "the passkey sign-in sent the browser to {}", url.path());
+        self.continue_to_code(names, Next::Internal(url), &jar, false, steps).await
+    }
+
+    /// Setup, not measured: registers a new software passkey for the citizen whose browser
+    /// cookies (SSO session and CSRF cookie) are in `jar`: `GET /account` →
+    /// `POST /passkey/register/start` → the authenticator creates the credential →
+    /// `POST /passkey/register/finish`.
+    pub async fn register_passkey(&self, jar: &Jar, origin: &str) -> anyhow::Result<SoftPasskey> {
+        let mut steps = Vec::new();
+        let page = self.get(&mut steps, "setup.account", self.url("/account")?, jar).await?;
+        ensure!(page.status == StatusCode::OK, "the account page answered {} (not signed in?)", page.status);
+        let csrf = input_value(&page.body, "csrf").context("no csrf field on the account page")?;
+        let started = self
+            .post_json(&mut steps, "setup.passkey_start", "/passkey/register/start", &json!({}), &csrf, jar)
+            .await?;
+        let ceremony = started["ceremony"].as_str().context("no ceremony in the registration options")?;
+        let mut key = SoftPasskey::try_new().map_err(|e| anyhow!("cannot make a software passkey: {e}"))?;
+        let credential = key
+            .try_create(&started["options"], origin)
+            .map_err(|e| anyhow!("the software authenticator refused to register: {e}"))?;
+        let body = json!({"ceremony": ceremony, "credential": credential, "name": "bench"});
+        let finished =
+            self.post_json(&mut steps, "setup.passkey_finish", "/passkey/register/finish", &body, &csrf, jar).await?;
+        ensure!(finished["ok"] == json!(true), "the passkey registration answered {finished}");
+        Ok(key)
+    }
+
+    /// The issuer's origin, from the discovery document: the origin WebAuthn expects in the
+    /// client data (the load may reach the server as `127.0.0.1`, the issuer is `localhost`).
+    pub async fn issuer_origin(&self) -> anyhow::Result<String> {
+        let mut steps = Vec::new();
+        let url = self.url("/.well-known/openid-configuration")?;
+        let reply = self.get(&mut steps, "setup.discovery", url, &Jar::default()).await?;
+        ensure!(reply.status == StatusCode::OK, "discovery answered {}", reply.status);
+        let json: serde_json::Value = serde_json::from_str(&reply.body).context("discovery is not JSON")?;
+        let issuer = json["issuer"].as_str().context("no issuer in the discovery document")?;
+        let issuer = Url::parse(issuer).context("the issuer is not a URL")?;
+        Ok(issuer.origin().ascii_serialization())
+    }
+
+    /// A fresh browser's first two steps of a sign-in: `GET /authorize` → 303 to the
+    /// sign-in page → `GET /signin`, which sets the CSRF cookie and holds the `csrf` and
+    /// `authz` fields.
+    async fn signin_page(&self, names: &FlowSteps, steps: &mut Steps) -> anyhow::Result<SigninPage> {
+        let mut jar = Jar::default();
+        let reply = self.get(steps, names.authorize, self.authorize_url()?, &jar).await?;
+        let Next::Internal(signin_url) = self.next(&reply)? else {
+            bail!("a fresh browser was given a code without signing in")
+        };
+        ensure!(signin_url.path() == "/signin", "expected the sign-in page, was sent to {}", signin_url.path());
+        let page = self.get(steps, names.page, signin_url, &jar).await?;
+        ensure!(page.status == StatusCode::OK, "sign-in page answered {}", page.status);
+        page.set_cookies.iter().for_each(|c| jar.apply(c));
+        let csrf = input_value(&page.body, "csrf").context("no csrf field on the sign-in page")?;
+        let authz = input_value(&page.body, "authz").context("no authz field on the sign-in page")?;
+        ensure!(jar.get(CSRF_COOKIE).is_some(), "the sign-in page set no CSRF cookie");
+        Ok(SigninPage { jar, csrf, authz })
+    }
+
+    /// After a sign-in: follows `next` (`/authorize/continue`, and with `give_consent` the
+    /// consent page) to the code, and redeems it.
+    async fn continue_to_code(
+        &self,
+        names: &FlowSteps,
+        mut next: Next,
+        jar: &Jar,
+        give_consent: bool,
+        steps: &mut Steps,
+    ) -> anyhow::Result<()> {
         // At most: continue → consent page → consent POST → continue → code.
         for _ in 0..4 {
-            match self.next(&reply)? {
-                Next::Code(code) => {
-                    self.redeem(steps, "signin.token", &code).await?;
-                    return Ok(jar);
-                }
+            let reply = match next {
+                Next::Code(code) => return self.redeem(steps, names.token, &code).await,
                 Next::Internal(url) if url.path() == "/consent" => {
                     ensure!(give_consent, "the consent page was shown: run the setup first");
-                    reply = self.consent(steps, url, &jar).await?;
+                    self.consent(steps, url, jar).await?
                 }
-                Next::Internal(url) => {
-                    reply = self.get(steps, "signin.continue", url, &jar).await?;
-                }
-            }
+                Next::Internal(url) => self.get(steps, names.continue_, url, jar).await?,
+            };
+            next = self.next(&reply)?;
         }
         bail!("the sign-in flow did not end with a code")
     }
@@ -247,6 +384,45 @@ impl Agent {
             request = request.header(COOKIE, cookies);
         }
         self.send(steps, step, request).await
+    }
+
+    /// A `fetch` of Tessera's passkey script: a JSON body with the CSRF token in the
+    /// `X-CSRF-Token` header. Returns the answer, which must be 200.
+    async fn send_json(
+        &self,
+        steps: &mut Steps,
+        step: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+        csrf: &str,
+        jar: &Jar,
+    ) -> anyhow::Result<Reply> {
+        let mut request = self
+            .http
+            .post(self.url(path)?)
+            .header(CONTENT_TYPE, "application/json")
+            .header(CSRF_HEADER, csrf)
+            .body(body.to_string());
+        if let Some(cookies) = jar.header() {
+            request = request.header(COOKIE, cookies);
+        }
+        let reply = self.send(steps, step, request).await?;
+        ensure!(reply.status == StatusCode::OK, "{path} answered {}: {}", reply.status, reply.body);
+        Ok(reply)
+    }
+
+    /// [`send_json`](Self::send_json), and the answer parsed as JSON.
+    async fn post_json(
+        &self,
+        steps: &mut Steps,
+        step: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+        csrf: &str,
+        jar: &Jar,
+    ) -> anyhow::Result<serde_json::Value> {
+        let reply = self.send_json(steps, step, path, body, csrf, jar).await?;
+        serde_json::from_str(&reply.body).with_context(|| format!("{path} did not answer JSON"))
     }
 
     /// Sends, reads the whole body, and records how long that took.

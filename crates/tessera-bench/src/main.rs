@@ -2,11 +2,12 @@
 //! operation, flows per second and p50/p99 latency, next to what one core can do with the
 //! underlying cryptography (the baseline), and the ratios the project tracks.
 //!
-//! - `tessera-load baseline`: ES256 signatures/s and Argon2id hashes/s on this process's
-//!   core(s); run it under `taskset -c N` to pin it.
-//! - `tessera-load run --target http://127.0.0.1:PORT ...`: setup (signs each test citizen
-//!   in once and gives consent), the baseline (in a child pinned with `--baseline-cpu`),
-//!   then each phase for a fixed time at a fixed concurrency.
+//! - `tessera-load baseline`: ES256 signatures/s, ES256 verifications/s and Argon2id
+//!   hashes/s on this process's core(s); run it under `taskset -c N` to pin it.
+//! - `tessera-load run --target http://127.0.0.1:PORT ...`: the baseline (in a child pinned
+//!   with `--baseline-cpu`), setup (signs each test citizen in once and gives consent, and
+//!   registers a software passkey for each when the passkey phase runs), then each phase
+//!   for a fixed time at a fixed concurrency.
 //!
 //! Only `http://` targets on `localhost`, `127.0.0.0/8` or `[::1]` are accepted; every
 //! phase stops by itself. `crates/tessera-bench/run.sh` does the whole measurement.
@@ -22,6 +23,7 @@ mod target;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -29,7 +31,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::baseline::Baseline;
-use crate::flows::{Agent, SSO_COOKIE, Target};
+use crate::flows::{Agent, BenchPasskey, SSO_COOKIE, Target};
 use crate::runner::{Operation, Phase, PhaseResult};
 use crate::stats::Summary;
 use crate::sys::CpuUse;
@@ -43,7 +45,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure ES256 signatures/s and Argon2id hashes/s on the allowed core(s).
+    /// Measure ES256 signatures/s, ES256 verifications/s and Argon2id hashes/s on the
+    /// allowed core(s).
     Baseline(BaselineArgs),
     /// Set up, measure the baseline, load the server, report.
     Run(Box<RunArgs>),
@@ -76,14 +79,14 @@ struct RunArgs {
     /// Test citizens are `<prefix>000`, `<prefix>001`, ...
     #[arg(long, default_value = "bench-")]
     user_prefix: String,
-    /// How many test citizens exist (the pool for password sign-ins).
+    /// How many test citizens exist (the pool for password and passkey sign-ins).
     #[arg(long, default_value_t = 32)]
     users: usize,
     /// Every test citizen's password.
     #[arg(long, env = "TESSERA_LOAD_PASSWORD", hide_env_values = true)]
     password: String,
     /// Which operations to run, in order.
-    #[arg(long, value_delimiter = ',', default_value = "client-credentials,silent-sso,password-signin")]
+    #[arg(long, value_delimiter = ',', default_value = "client-credentials,silent-sso,password-signin,passkey-signin")]
     phases: Vec<Operation>,
     /// Seconds each phase is measured.
     #[arg(long, default_value_t = 10)]
@@ -143,6 +146,7 @@ fn baseline_command(args: &BaselineArgs) -> anyhow::Result<()> {
         println!("CPUs allowed:         {}", b.cpus);
         println!("ES256 signatures/s:   {:.0}", b.es256_signs_per_sec);
         println!("ES256 access JWTs/s:  {:.0}", b.es256_jws_per_sec);
+        println!("ES256 verifications/s: {:.0}", b.es256_verifies_per_sec);
         println!("Argon2id hashes/s:    {:.1}", b.argon2id_hashes_per_sec);
         println!("CPU share:            {:.0} %", b.cpu_share * 100.0);
     }
@@ -186,7 +190,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
     let baseline = if args.no_baseline {
         None
     } else {
-        eprintln!("baseline: measuring ES256 and Argon2id for {} s each ...", args.baseline_secs);
+        eprintln!("baseline: measuring ES256 and Argon2id for {} s per measurement ...", args.baseline_secs);
         let measured = match args.baseline_cpu {
             Some(cpu) => pinned_baseline(cpu, args.baseline_secs)?,
             None => {
@@ -195,8 +199,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
             }
         };
         eprintln!(
-            "baseline (CPUs {}): {:.0} ES256 signatures/s, {:.1} Argon2id hashes/s",
-            measured.cpus, measured.es256_signs_per_sec, measured.argon2id_hashes_per_sec
+            "baseline (CPUs {}): {:.0} ES256 signatures/s, {:.0} ES256 verifications/s, {:.1} Argon2id hashes/s",
+            measured.cpus,
+            measured.es256_signs_per_sec,
+            measured.es256_verifies_per_sec,
+            measured.argon2id_hashes_per_sec
         );
         Some(measured)
     };
@@ -204,7 +211,12 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let results = runtime.block_on(async {
         let needs_citizens = args.phases.iter().any(|p| *p != Operation::ClientCredentials);
-        let sso = if needs_citizens { setup(&target, &users, &args.password).await? } else { Default::default() };
+        let needs_passkeys = args.phases.contains(&Operation::PasskeySignin);
+        let prepared = if needs_citizens {
+            setup(&target, &users, &args.password, needs_passkeys).await?
+        } else {
+            Prepared::default()
+        };
         let mut results = Vec::new();
         for &operation in &args.phases {
             eprintln!(
@@ -217,9 +229,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
             let phase = Phase {
                 operation,
                 target: target.clone(),
-                sso: sso.clone(),
+                sso: prepared.sso.clone(),
                 users: users.clone(),
                 password: args.password.clone(),
+                passkeys: Arc::clone(&prepared.passkeys),
+                webauthn_origin: prepared.webauthn_origin.clone(),
                 concurrency: args.concurrency,
                 warmup: Duration::from_secs(args.warmup),
                 duration: Duration::from_secs(args.duration),
@@ -246,24 +260,48 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the setup prepared for the phases.
+#[derive(Default)]
+struct Prepared {
+    /// The cookies of the first citizen's browser, whose SSO session the silent SSO phase
+    /// uses.
+    sso: html::Jar,
+    /// One registered software passkey per citizen (passkey sign-in only).
+    passkeys: Arc<Vec<BenchPasskey>>,
+    /// The issuer's origin, which the passkeys put in their client data.
+    webauthn_origin: String,
+}
+
 /// Signs every test citizen in once and gives consent to the client, so that the measured
-/// flows never see a consent page. Returns the cookies of the first citizen's browser,
-/// whose SSO session the silent SSO phase uses.
-async fn setup(target: &Target, users: &[String], password: &str) -> anyhow::Result<html::Jar> {
+/// flows never see a consent page; with `passkeys`, then registers a software passkey for
+/// each citizen in the browser session that sign-in opened.
+async fn setup(target: &Target, users: &[String], password: &str, passkeys: bool) -> anyhow::Result<Prepared> {
     eprintln!("setup: signing in {} citizens once and giving consent ...", users.len());
     let agent = Agent::new(target)?;
+    let webauthn_origin = if passkeys { agent.issuer_origin().await? } else { String::new() };
     let mut first = None;
+    let mut keys = Vec::new();
     for user in users {
         let mut steps = Vec::new();
         let jar = agent
             .password_signin(user, password, true, &mut steps)
             .await
             .with_context(|| format!("setup of citizen {user} failed"))?;
+        if passkeys {
+            let key = agent
+                .register_passkey(&jar, &webauthn_origin)
+                .await
+                .with_context(|| format!("registering a passkey for citizen {user} failed"))?;
+            keys.push(BenchPasskey::new(user.clone(), key));
+        }
         first.get_or_insert(jar);
     }
     let Some(jar) = first else { bail!("no citizen to set up") };
     ensure!(jar.get(SSO_COOKIE).is_some(), "the first citizen has no SSO session");
-    Ok(jar)
+    if passkeys {
+        eprintln!("setup: {} software passkeys registered (origin {webauthn_origin})", keys.len());
+    }
+    Ok(Prepared { sso: jar, passkeys: Arc::new(keys), webauthn_origin })
 }
 
 /// A tracked ratio: an end-to-end rate over a per-core baseline rate.
@@ -358,6 +396,12 @@ impl Report {
             baseline.as_ref().map(|b| b.argon2id_hashes_per_sec),
             0.80,
         );
+        ratio(
+            "passkey sign-ins/s ÷ ES256 verifications/s",
+            Operation::PasskeySignin,
+            baseline.as_ref().map(|b| b.es256_verifies_per_sec),
+            0.30,
+        );
         Report {
             target: args.target.clone(),
             duration_secs: args.duration,
@@ -376,11 +420,13 @@ impl Report {
             let _ = writeln!(
                 out,
                 "Baseline (per CPU-second on CPUs {}, which it had {:.0} % of the time): \
-                 {:.0} ES256 signatures/s ({:.0} whole access JWTs/s), {:.1} Argon2id hashes/s\n",
+                 {:.0} ES256 signatures/s ({:.0} whole access JWTs/s), {:.0} ES256 verifications/s, \
+                 {:.1} Argon2id hashes/s\n",
                 b.cpus,
                 b.cpu_share * 100.0,
                 b.es256_signs_per_sec,
                 b.es256_jws_per_sec,
+                b.es256_verifies_per_sec,
                 b.argon2id_hashes_per_sec
             );
         }

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::flows::{Agent, Steps, Target};
+use crate::flows::{Agent, BenchPasskey, Steps, Target};
 use crate::html::Jar;
 use crate::stats::Recorder;
 use crate::sys::{CpuSnapshot, CpuUse};
@@ -23,6 +24,9 @@ pub enum Operation {
     SilentSso,
     /// (c) authorize → sign-in page → password → continue → code → `POST /token`.
     PasswordSignin,
+    /// (d) authorize → sign-in page → passkey start → (software authenticator) → passkey
+    /// finish → continue → code → `POST /token`.
+    PasskeySignin,
 }
 
 impl Operation {
@@ -32,6 +36,7 @@ impl Operation {
             Operation::ClientCredentials => "client-credentials grant",
             Operation::SilentSso => "silent SSO flow",
             Operation::PasswordSignin => "password sign-in flow",
+            Operation::PasskeySignin => "passkey sign-in flow",
         }
     }
 }
@@ -45,6 +50,10 @@ pub struct Phase {
     /// Usernames of the citizens to sign in (password sign-in), used in turn.
     pub users: Vec<String>,
     pub password: String,
+    /// The citizens' registered software passkeys (passkey sign-in), used in turn.
+    pub passkeys: Arc<Vec<BenchPasskey>>,
+    /// The origin the authenticator puts in the client data: the issuer's.
+    pub webauthn_origin: String,
     pub concurrency: usize,
     pub warmup: Duration,
     pub duration: Duration,
@@ -122,13 +131,22 @@ async fn agent_loop(
     while Instant::now() < until {
         let started = Instant::now();
         let mut steps: Steps = Vec::with_capacity(6);
+        // The citizen of this round: each agent takes its own in turn, as a pool of browsers.
+        let turn = index + round * phase.concurrency;
         let result = match phase.operation {
             Operation::ClientCredentials => agent.client_credentials(&mut steps).await,
             Operation::SilentSso => agent.silent_sso(&phase.sso, &mut steps).await,
             Operation::PasswordSignin => {
-                let user = &phase.users[(index + round * phase.concurrency) % phase.users.len()];
+                let user = &phase.users[turn % phase.users.len()];
                 agent.password_signin(user, &phase.password, false, &mut steps).await.map(|_| ())
             }
+            Operation::PasskeySignin => match phase.passkeys.get(turn % phase.passkeys.len().max(1)) {
+                Some(passkey) => agent
+                    .passkey_signin(passkey, &phase.webauthn_origin, &mut steps)
+                    .await
+                    .with_context(|| format!("passkey of {}", passkey.username)),
+                None => Err(anyhow::anyhow!("no passkey was registered in the setup")),
+            },
         };
         let ended = Instant::now();
         let failed = result.is_err();
@@ -151,4 +169,20 @@ async fn agent_loop(
         round += 1;
     }
     (recorder, last_end)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use clap::ValueEnum as _;
+
+    use super::*;
+
+    #[test]
+    fn operations_have_kebab_case_names() {
+        assert_eq!(Operation::from_str("passkey-signin", false).unwrap(), Operation::PasskeySignin);
+        assert_eq!(serde_json::to_value(Operation::PasskeySignin).unwrap(), "passkey-signin");
+        assert_eq!(Operation::PasskeySignin.flow_name(), "passkey sign-in flow");
+    }
 }
