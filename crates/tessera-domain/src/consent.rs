@@ -16,6 +16,8 @@ pub struct Consent {
     pub granted_at: UnixTime,
     /// When the citizen revoked it, or a later grant superseded it.
     pub revoked_at: Option<UnixTime>,
+    /// When the client last received the citizen's data under it (to the minute).
+    pub last_shared_at: Option<UnixTime>,
 }
 
 impl Consent {

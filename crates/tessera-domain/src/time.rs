@@ -33,6 +33,33 @@ impl UnixTime {
     pub const fn secs_since(self, earlier: UnixTime) -> i64 {
         self.0.saturating_sub(earlier.0)
     }
+
+    /// The calendar date and time of this instant shifted by `offset_secs` from UTC:
+    /// `(year, month, day, hour, minute, second)`.
+    #[must_use]
+    pub fn civil(self, offset_secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+        let secs = self.0.saturating_add(offset_secs);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Howard Hinnant's days-to-civil algorithm.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+    }
+
+    /// RFC 3339 in UTC, e.g. `2024-02-29T16:30:05Z`.
+    #[must_use]
+    pub fn rfc3339(self) -> String {
+        let (y, mo, d, h, mi, s) = self.civil(0);
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
 }
 
 impl fmt::Display for UnixTime {
@@ -84,6 +111,18 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> UnixTime {
         UnixTime(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod civil_tests {
+    use super::UnixTime;
+
+    #[test]
+    fn rfc3339_is_utc_and_handles_leap_days() {
+        assert_eq!(UnixTime::EPOCH.rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(UnixTime::from_secs(1_709_224_205).rfc3339(), "2024-02-29T16:30:05Z");
+        assert_eq!(UnixTime::from_secs(1_709_224_205).civil(8 * 3600), (2024, 3, 1, 0, 30, 5));
     }
 }
 

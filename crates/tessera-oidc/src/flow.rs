@@ -227,6 +227,7 @@ impl Oidc {
             claims: claims.into_iter().collect(),
             granted_at: now,
             revoked_at: None,
+            last_shared_at: None,
         };
         let detail = serde_json::json!({ "scopes": consent.scopes, "claims": consent.claims }).to_string();
         self.db.run(move |conn| consents::grant(conn, &consent)).await?;
@@ -344,6 +345,12 @@ impl Oidc {
             }
         }
         let code = self.issue_code(request, &consent, &session, now).await?;
+        // The citizen's data-sharing page shows when each department last received their
+        // data; written at most once a minute per consent.
+        if consent.last_shared_at.is_none_or(|at| now.secs_since(at) >= 60) {
+            let id = consent.id;
+            self.db.run(move |conn| consents::mark_shared(conn, id, now)).await?;
+        }
         if let Some(token) = sso_token {
             self.sso.add_client(token, client.id.as_str(), now).await?;
         }

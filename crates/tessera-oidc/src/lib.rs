@@ -22,6 +22,7 @@ pub mod request;
 pub mod response;
 pub mod scope;
 pub mod service;
+pub mod sharing;
 pub mod sso;
 pub mod subject;
 pub mod token_endpoint;

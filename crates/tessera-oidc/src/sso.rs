@@ -145,9 +145,7 @@ impl SsoSessions {
         let key = session_key(cookie_token);
         let Some(bytes) = self.store.get(&key).await? else { return Ok(None) };
         let mut session: SsoSession = serde_json::from_slice(&bytes).map_err(|e| SsoError::Corrupt(e.to_string()))?;
-        let idle = self.policy.idle.as_secs() as i64;
-        let absolute = self.policy.absolute.as_secs() as i64;
-        if now.secs_since(session.created_at) >= absolute || now.secs_since(session.last_seen) >= idle {
+        if self.expired(&session, now) {
             self.store.delete(&key).await?;
             return Ok(None);
         }
@@ -175,6 +173,40 @@ impl SsoSessions {
         let session: SsoSession = serde_json::from_slice(&bytes).map_err(|e| SsoError::Corrupt(e.to_string()))?;
         self.store.index_remove(&index_key(session.citizen_id), &key).await?;
         Ok(Some(session))
+    }
+
+    /// The citizen's live sessions (every browser they are signed in on), newest first.
+    pub async fn list(&self, citizen: CitizenId, now: UnixTime) -> Result<Vec<SsoSession>, SsoError> {
+        let mut sessions = Vec::new();
+        for key in self.store.index_list(&index_key(citizen)).await? {
+            let Some(bytes) = self.store.get(&key).await? else { continue };
+            let session: SsoSession = serde_json::from_slice(&bytes).map_err(|e| SsoError::Corrupt(e.to_string()))?;
+            if session.citizen_id == citizen && !self.expired(&session, now) {
+                sessions.push(session);
+            }
+        }
+        sessions.sort_by_key(|s| std::cmp::Reverse((s.last_seen, s.created_at)));
+        Ok(sessions)
+    }
+
+    /// Ends the citizen's session whose public id is `sid` (signing out one browser from
+    /// another). Returns it, if it was live and theirs.
+    pub async fn end_sid(&self, citizen: CitizenId, sid: &str) -> Result<Option<SsoSession>, SsoError> {
+        let index = index_key(citizen);
+        for key in self.store.index_list(&index).await? {
+            let Some(bytes) = self.store.get(&key).await? else { continue };
+            let session: SsoSession = serde_json::from_slice(&bytes).map_err(|e| SsoError::Corrupt(e.to_string()))?;
+            if session.citizen_id == citizen && session.sid == sid {
+                self.store.index_remove(&index, &key).await?;
+                return Ok(self.store.take(&key).await?.map(|_| session));
+            }
+        }
+        Ok(None)
+    }
+
+    fn expired(&self, session: &SsoSession, now: UnixTime) -> bool {
+        now.secs_since(session.created_at) >= self.policy.absolute.as_secs() as i64
+            || now.secs_since(session.last_seen) >= self.policy.idle.as_secs() as i64
     }
 
     /// Ends every session of a citizen ("sign out everywhere", password change, disabling).

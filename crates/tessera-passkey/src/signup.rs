@@ -22,6 +22,7 @@
 //! active account without its password or its audit record. It keeps its username until
 //! an operator removes it; the failure is logged with its citizen id.
 
+use diesel::Connection as _;
 use std::fmt;
 
 use tessera_crypto::{Cipher, CryptoError, MAX_PASSWORD_BYTES};
@@ -468,6 +469,92 @@ impl SignupService {
             })
             .await?;
         Ok(())
+    }
+
+    /// The citizen's profile, and their HKID masked (`A123***(*)`) when they gave one.
+    ///
+    /// # Errors
+    /// [`SignupError::Store`]; a sealed HKID that does not open is shown as absent and logged.
+    pub async fn profile(&self, citizen: &Citizen) -> Result<Option<(Profile, Option<String>)>, SignupError> {
+        let id = citizen.id;
+        let Some(profile) = self.db.run(move |conn| citizens::profile(conn, id)).await? else { return Ok(None) };
+        let masked = match &profile.hkid_sealed {
+            Some(sealed) => match self.open_hkid(id, sealed) {
+                Ok(hkid) => Some(hkid.masked()),
+                Err(e) => {
+                    tracing::error!(citizen_id = %id, error = %e, "a sealed HKID does not open");
+                    None
+                }
+            },
+            None => None,
+        };
+        Ok(Some((profile, masked)))
+    }
+
+    /// The citizen edits the data Tessera can share: the same rules as at sign-up (the
+    /// username, password and HKID are not part of this form and stay as they are). A
+    /// changed email or phone is no longer verified. Audited (`citizen.updated`) with the
+    /// names of the fields that changed, never their values. Returns those names.
+    ///
+    /// # Errors
+    /// [`SignupError::Invalid`] with every problem found; [`SignupError::Store`].
+    pub async fn update_profile(
+        &self,
+        citizen: &Citizen,
+        mut form: SignupForm,
+        now: UnixTime,
+    ) -> Result<Vec<&'static str>, SignupError> {
+        form.username = citizen.username.as_str().to_owned();
+        form.password = None;
+        form.password_confirm = None;
+        form.hkid = None;
+        let valid = form.validate(now, false).map_err(SignupError::Invalid)?;
+        let id = citizen.id;
+        let current = self.db.run(move |conn| citizens::profile(conn, id)).await?.unwrap_or_default();
+        let updated = Profile {
+            email_verified: current.email_verified && current.email == valid.email,
+            phone_verified: current.phone_verified && current.phone == valid.phone,
+            hkid_sealed: current.hkid_sealed.clone(),
+            name_en: valid.name_en,
+            name_zh: valid.name_zh,
+            birthdate: valid.birthdate,
+            gender: valid.gender,
+            email: valid.email,
+            phone: valid.phone,
+            residential_address: valid.residential_address,
+            postal_address: valid.postal_address,
+        };
+        let mut changed = Vec::new();
+        let mut note = |field: &'static str, differs: bool| {
+            if differs {
+                changed.push(field);
+            }
+        };
+        note("name_en", current.name_en != updated.name_en);
+        note("name_zh", current.name_zh != updated.name_zh);
+        note("birthdate", current.birthdate != updated.birthdate);
+        note("gender", current.gender != updated.gender);
+        note("email", current.email != updated.email);
+        note("phone", current.phone != updated.phone);
+        note("residential_address", current.residential_address != updated.residential_address);
+        note("postal_address", current.postal_address != updated.postal_address);
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        let event = AuditEvent {
+            actor: Some(id.to_string()),
+            detail: serde_json::json!({ "fields": changed }).to_string(),
+            ..AuditEvent::new(AuditKind::CITIZEN_UPDATED, now)
+        };
+        self.db
+            .run(move |conn| {
+                conn.transaction::<_, StoreError, _>(|conn| {
+                    citizens::update_profile(conn, id, &updated, now)?;
+                    audit::append(conn, &event)
+                })
+            })
+            .await?;
+        Ok(changed)
     }
 
     /// Reads back an HKID sealed at sign-up (for the userinfo endpoint).

@@ -21,6 +21,7 @@ struct ConsentRow {
     claims: String,
     granted_at: i64,
     revoked_at: Option<i64>,
+    last_shared_at: Option<i64>,
 }
 
 impl ConsentRow {
@@ -33,6 +34,7 @@ impl ConsentRow {
             claims: decode_list(TABLE, "claims", &self.claims)?,
             granted_at: time(self.granted_at),
             revoked_at: opt_time(self.revoked_at),
+            last_shared_at: opt_time(self.last_shared_at),
         })
     }
 }
@@ -50,6 +52,7 @@ pub fn grant(conn: &mut DbConnection, consent: &Consent) -> Result<(), StoreErro
         claims: encode_list(&consent.claims)?,
         granted_at: consent.granted_at.as_secs(),
         revoked_at: consent.revoked_at.map(|t| t.as_secs()),
+        last_shared_at: consent.last_shared_at.map(|t| t.as_secs()),
     };
     conn.transaction(|conn| {
         diesel::update(
@@ -108,4 +111,24 @@ pub fn revoke(conn: &mut DbConnection, citizen_id: CitizenId, id: ConsentId, at:
     .set(consents::revoked_at.eq(at.as_secs()))
     .execute(conn)?;
     Ok(n > 0)
+}
+
+/// Records that the client received the citizen's data under consent `id` at `at`.
+pub fn mark_shared(conn: &mut DbConnection, id: ConsentId, at: UnixTime) -> Result<(), StoreError> {
+    diesel::update(consents::table.filter(consents::id.eq(id.to_string())))
+        .set(consents::last_shared_at.eq(at.as_secs()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The citizen's consent `id` (live or ended), if it is theirs.
+pub fn by_id(conn: &mut DbConnection, citizen_id: CitizenId, id: ConsentId) -> Result<Option<Consent>, StoreError> {
+    consents::table
+        .filter(consents::id.eq(id.to_string()))
+        .filter(consents::citizen_id.eq(citizen_id.to_string()))
+        .select(ConsentRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(ConsentRow::into_domain)
+        .transpose()
 }

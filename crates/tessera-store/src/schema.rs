@@ -84,6 +84,7 @@ diesel::table! {
         claims -> Text,
         granted_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        last_shared_at -> Nullable<BigInt>,
     }
 }
 

@@ -18,6 +18,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("signed_out.html", include_str!("../../../templates/signed_out.html")),
     ("passkey_messages.html", include_str!("../../../templates/passkey_messages.html")),
     ("account.html", include_str!("../../../templates/account.html")),
+    ("account_nav.html", include_str!("../../../templates/account_nav.html")),
+    ("account_profile.html", include_str!("../../../templates/account_profile.html")),
+    ("account_sharing.html", include_str!("../../../templates/account_sharing.html")),
+    ("account_sessions.html", include_str!("../../../templates/account_sessions.html")),
+    ("account_activity.html", include_str!("../../../templates/account_activity.html")),
+    ("forms.html", include_str!("../../../templates/forms.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +113,49 @@ mod tests {
                 ]})),
                 ctx(
                     json!({"csrf": "c", "username": "chan", "problem": "no_such_key", "notice": "no_such_key", "passkeys": []}),
+                ),
+            ],
+            // Fragments: the dashboard's navigation, and the form-field macro.
+            "account_nav.html" | "forms.html" => vec![],
+            "account_profile.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "errors": {}, "hkid_masked": "A123***(*)", "notice": "profile_notice_saved",
+                    "values": {"name_en": "CHAN, Tai Man", "name_zh": "陳大文", "birthdate": "1980-02-29", "gender": "male",
+                        "email": "chan@example.hk", "phone": "+85291234567", "residential_address": "1 Queen's Road", "postal_address": ""}}),
+                ),
+                ctx(json!({"csrf": "c", "username": "chan", "hkid_masked": null, "values": {"name_en": ""},
+                    "errors": {"name_en": "signup_problem_required", "email": "signup_problem_invalid", "gender": "signup_problem_invalid"}})),
+            ],
+            "account_sharing.html" => vec![
+                ctx(json!({"csrf": "c", "username": "chan", "shares": []})),
+                ctx(json!({"csrf": "c", "username": "chan", "notice": "sharing_notice_withdrawn", "shares": [
+                    {"client_id": "td", "client": client, "live": true, "consent_id": "k1", "claims": ["claim_name", "claim_email"],
+                     "offline": true, "first": {"shown": "2025-03-01 17:30", "iso": "2025-03-01T09:30:00Z"},
+                     "last": {"shown": "2025-03-02 08:00", "iso": "2025-03-02T00:00:00Z"},
+                     "history": [{"id": "k1", "granted": {"shown": "2025-03-01 17:30", "iso": "x"}, "ended": null}]},
+                    {"client_id": "hd", "client": client, "live": false, "consent_id": null, "claims": [], "offline": false,
+                     "first": {"shown": "2025-03-01 17:30", "iso": "x"}, "last": null,
+                     "history": [{"id": "k0", "granted": {"shown": "2025-03-01 17:30", "iso": "x"}, "ended": {"shown": "2025-03-05 10:00", "iso": "y"}}]},
+                ]})),
+                ctx(json!({"csrf": "c", "username": "chan", "shares": [
+                    {"client_id": "td", "client": client, "live": true, "consent_id": "k1", "claims": [], "offline": false,
+                     "first": {"shown": "s", "iso": "x"}, "last": null, "history": []}]})),
+            ],
+            "account_sessions.html" => {
+                vec![ctx(json!({"csrf": "c", "username": "chan", "notice": "sessions_notice_ended", "sessions": [
+                    {"sid": "s1", "current": true, "device": "Chrome · Android", "signed_in": {"shown": "a", "iso": "b"},
+                     "last_seen": {"shown": "a", "iso": "b"}, "passkey": true, "departments": ["Transport Department · Licensing"]},
+                    {"sid": "s2", "current": false, "device": "Safari · iPhone", "signed_in": {"shown": "a", "iso": "b"},
+                     "last_seen": {"shown": "a", "iso": "b"}, "passkey": false, "departments": []}]}))]
+            }
+            "account_activity.html" => vec![
+                ctx(json!({"csrf": "c", "username": "chan", "events": []})),
+                ctx(
+                    json!({"csrf": "c", "username": "chan", "first_page": "/account/activity", "next_page": "/account/activity?before=3",
+                    "events": [
+                    {"label_key": "activity_kind_signin_passkey", "kind": "signin.passkey", "at": {"shown": "a", "iso": "b"}, "failed": false, "department": null},
+                    {"label_key": "activity_kind_signin_password", "kind": "signin.password", "at": {"shown": "a", "iso": "b"}, "failed": true, "department": null},
+                    {"label_key": "activity_kind_consent_granted", "kind": "consent.granted", "at": {"shown": "a", "iso": "b"}, "failed": false, "department": "Transport Department"}]}),
                 ),
             ],
             "error.html" => vec![ctx(json!({"heading": "h", "message": "m"}))],

@@ -11,6 +11,7 @@ mod authorize_pages;
 mod authorize_prompt;
 mod client_auth;
 mod code_flow;
+mod dashboard;
 mod discovery;
 mod introspection;
 mod logout;

@@ -15,6 +15,7 @@ fn consent(citizen_id: CitizenId, client_id: &ClientId, scopes: &[&str], at: i64
         claims: vec!["name".into(), "name#zh-Hant-HK".into()],
         granted_at: t(at),
         revoked_at: None,
+        last_shared_at: None,
     }
 }
 

@@ -63,24 +63,8 @@ pub fn signed_in_recently(session: &SsoSession, now: UnixTime) -> bool {
 /// A time as the account page shows it: Hong Kong time (UTC+8, no daylight saving),
 /// `YYYY-MM-DD HH:MM`, and the UTC instant for `<time datetime>`.
 pub fn hong_kong_time(at: UnixTime) -> (String, String) {
-    fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        // Howard Hinnant's days-to-civil algorithm.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
-    }
-    let (y, mo, d, h, mi, _) = civil(at.as_secs().saturating_add(8 * 3600));
-    let (uy, umo, ud, uh, umi, us) = civil(at.as_secs());
-    (format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}"), format!("{uy:04}-{umo:02}-{ud:02}T{uh:02}:{umi:02}:{us:02}Z"))
+    let (y, mo, d, h, mi, _) = at.civil(8 * 3600);
+    (format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}"), at.rfc3339())
 }
 
 fn passkey_view(passkey: &PasskeyRecord) -> serde_json::Value {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod assets;
 pub mod authorize;
 pub mod consent;
+pub mod dashboard;
 pub mod discovery;
 pub mod errors;
 pub mod health;

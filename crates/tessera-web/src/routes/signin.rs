@@ -21,7 +21,8 @@ use tessera_passkey::{ACR_PASSWORD, ProblemKind, SignInOutcome, SignedIn, Signup
 
 /// Pages of Tessera itself that a sign-in may return to (`next`), besides the
 /// authorization flow. A fixed list: never an open redirect.
-const RETURN_PAGES: [&str; 1] = ["/account"];
+const RETURN_PAGES: [&str; 5] =
+    ["/account", "/account/profile", "/account/sharing", "/account/sessions", "/account/activity"];
 
 /// `next` if it names one of [`RETURN_PAGES`].
 pub(crate) fn valid_next(next: Option<&str>) -> Option<&'static str> {
@@ -265,7 +266,7 @@ pub async fn signup_get(req: HttpRequest, state: web::Data<AppState>) -> Result<
     signup_page(&req, &state, &query_params(&req), Map::new(), StatusCode::OK).await
 }
 
-fn problem_key(kind: &ProblemKind) -> &'static str {
+pub(crate) fn problem_key(kind: &ProblemKind) -> &'static str {
     match kind {
         ProblemKind::Required => "signup_problem_required",
         ProblemKind::TooShort => "signup_problem_too_short",
