@@ -64,6 +64,15 @@ impl TestApp {
         self.client_with(|_| {}).await
     }
 
+    /// [`TestApp::citizen`], unless a citizen with that username exists already.
+    pub async fn citizen_if_absent(&self, username: &str) {
+        let name = tessera_domain::Username::parse(username).unwrap();
+        let db = self.db().await;
+        if db.run(move |c| tessera_store::citizens::by_username(c, &name)).await.unwrap().is_none() {
+            self.citizen(username).await;
+        }
+    }
+
     /// A citizen with a full profile and the password [`PASSWORD`].
     pub async fn citizen(&self, username: &str) -> Citizen {
         let master = tessera_server::keyfile::load_master_key(&self.settings.master_key).unwrap();

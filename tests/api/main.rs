@@ -3,6 +3,7 @@
 //! on SQLite + memory or, under `TESSERA_TEST_STACK=production`, PostgreSQL + Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod binary;
 mod cluster;
 mod fixtures;

@@ -2,6 +2,7 @@
 //! Pure Rust (fantoccini). Screenshots go to `target/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod common;
 mod demo;
 #[path = "../api/fixtures.rs"]

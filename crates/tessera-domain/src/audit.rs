@@ -48,6 +48,8 @@ known_kinds! {
     CLIENT_ENABLED => "client.enabled",
     CLIENT_DISABLED => "client.disabled",
     CLIENT_SECRET_ROTATED => "client.secret_rotated",
+    /// An operator's enrolment link was made.
+    OPERATOR_INVITED => "operator.invited",
     TOKEN_ISSUED => "token.issued",
     TOKEN_REFRESHED => "token.refreshed",
     /// A rotated refresh token was presented again; its family was revoked.

@@ -34,6 +34,12 @@ uuid_id!(
     "grant id"
 );
 
+uuid_id!(
+    /// A proposed change to a department client, waiting for (or decided by) a second operator.
+    ChangeId,
+    "change id"
+);
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }

@@ -6,6 +6,7 @@
 //! that was invalid and why, but never repeat the value (it may be personal data).
 
 mod acr;
+mod admin;
 mod audit;
 mod citizen;
 mod client;
@@ -20,12 +21,13 @@ mod time;
 mod token;
 
 pub use acr::{ACR_PASSKEY, ACR_PASSWORD, ACR_VALUES, acr_level, weakest_level};
+pub use admin::{ChangeKind, ChangeStatus, ClientChange, Enrolment};
 pub use audit::{AuditEvent, AuditKind, Outcome};
 pub use citizen::{Citizen, CitizenStatus, PasswordCredential, Profile, Role};
 pub use client::{Client, SubjectType, TokenEndpointAuthMethod};
 pub use consent::Consent;
 pub use error::DomainError;
-pub use ids::{CitizenId, ClientId, ConsentId, GrantId, Kid, PasskeyId, RefreshTokenId};
+pub use ids::{ChangeId, CitizenId, ClientId, ConsentId, GrantId, Kid, PasskeyId, RefreshTokenId};
 pub use key::{KeyState, SigningKeyRecord};
 pub use passkey::{CredentialId, PasskeyRecord};
 pub use person::{Birthdate, Email, Gender, Phone, Username};

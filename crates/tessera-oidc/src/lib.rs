@@ -6,6 +6,7 @@
 //! revocation and logout endpoints build on it.
 
 pub mod claims;
+pub mod client_admin;
 pub mod client_auth;
 pub mod clients;
 pub mod discovery;

@@ -5,6 +5,7 @@
 //! on the bounded blocking pool, and verification that answers an unknown username with
 //! the same work as a wrong password.
 
+pub mod enrolment;
 pub mod hkid;
 pub mod password;
 pub mod signin;

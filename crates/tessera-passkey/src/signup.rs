@@ -350,10 +350,21 @@ impl SignupService {
     /// stores the account disabled, so it can be bound to a passkey ceremony. It becomes
     /// usable only through [`SignupService::complete_passkey_signup`]; an account never
     /// completed frees its username after [`ABANDONED_SIGNUP_SECS`].
-    pub async fn begin_passkey_signup(&self, mut form: SignupForm, now: UnixTime) -> Result<Citizen, SignupError> {
+    pub async fn begin_passkey_signup(&self, form: SignupForm, now: UnixTime) -> Result<Citizen, SignupError> {
+        self.begin_passkey_signup_with_roles(form, &[], now).await
+    }
+
+    /// [`SignupService::begin_passkey_signup`] for an account with `roles` (an operator
+    /// enrolling through an invitation).
+    pub async fn begin_passkey_signup_with_roles(
+        &self,
+        mut form: SignupForm,
+        roles: &[Role],
+        now: UnixTime,
+    ) -> Result<Citizen, SignupError> {
         form.password = None;
         form.password_confirm = None;
-        let (citizen, _) = self.insert_disabled(form, &[], false, now).await?;
+        let (citizen, _) = self.insert_disabled(form, roles, false, now).await?;
         Ok(citizen)
     }
 

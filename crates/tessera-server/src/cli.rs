@@ -1,4 +1,5 @@
-//! The command line: `tessera serve`, `tessera migrate`, `tessera keys ...`.
+//! The command line: `tessera serve`, `tessera migrate`, `tessera keys ...`, `tessera client add`,
+//! `tessera citizen add`, `tessera admin invite`.
 
 use crate::config::{self, Settings};
 use crate::startup::{self, Application};
@@ -32,6 +33,15 @@ pub enum Command {
     /// Manage department clients (for operators' scripts).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Operators of the admin page.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Print a one-time link (24 hours) with which a new operator creates their account and passkey.
+    Invite(crate::commands::admin::AdminInviteArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +85,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Keys(command) => crate::services::keys_command(&settings, command).await,
         Command::Citizen(CitizenCommand::Add(args)) => crate::commands::citizen::citizen_add(&settings, *args).await,
         Command::Client(ClientCommand::Add(args)) => crate::commands::client::client_add(&settings, *args).await,
+        Command::Admin(AdminCommand::Invite(args)) => crate::commands::admin::admin_invite(&settings, args).await,
     }
 }
 

@@ -29,6 +29,23 @@ pub struct RawConfig {
     pub session: RawSession,
     pub crypto: RawCrypto,
     pub log: RawLog,
+    pub admin: RawAdmin,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAdmin {
+    /// A new client, or new redirect URIs or scopes, take effect only after a second
+    /// operator approves them. Off only for a single-operator development setup.
+    pub maker_checker: bool,
+    /// How recent an operator's passkey sign-in must be for the admin pages, in seconds.
+    pub recent_sign_in_secs: u64,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        RawAdmin { maker_checker: true, recent_sign_in_secs: 600 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +91,7 @@ impl Default for RawConfig {
             session: RawSession::default(),
             crypto: RawCrypto::default(),
             log: RawLog::default(),
+            admin: RawAdmin::default(),
         }
     }
 }
@@ -129,6 +147,14 @@ pub struct Settings {
     pub session: SessionSettings,
     pub master_key: MasterKeySource,
     pub log: LogSettings,
+    pub admin: AdminSettings,
+}
+
+/// The operators' admin page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminSettings {
+    pub maker_checker: bool,
+    pub recent_sign_in: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +253,9 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             None
         }
     };
+    if !(1..=3600).contains(&raw.admin.recent_sign_in_secs) {
+        problem("admin.recent_sign_in_secs", "must be 1 to 3600 seconds".into());
+    }
     let listen = match raw.listen.parse::<SocketAddr>() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -314,6 +343,10 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             },
             master_key,
             log: LogSettings { format, level: raw.log.level },
+            admin: AdminSettings {
+                maker_checker: raw.admin.maker_checker,
+                recent_sign_in: Duration::from_secs(raw.admin.recent_sign_in_secs),
+            },
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }

@@ -70,7 +70,11 @@ impl Application {
         let pages = Pages::load().context("the built-in pages are broken")?;
 
         let state = web::Data::new(AppState {
-            settings: WebSettings { issuer: settings.issuer.clone() },
+            settings: WebSettings {
+                issuer: settings.issuer.clone(),
+                maker_checker: settings.admin.maker_checker,
+                admin_recent_sign_in_secs: settings.admin.recent_sign_in.as_secs() as i64,
+            },
             pages,
             db,
             sessions,

@@ -169,6 +169,21 @@ pub fn list(conn: &mut DbConnection, after: Option<&Username>, limit: u32) -> Re
     query.limit(i64::from(limit)).load(conn)?.into_iter().map(CitizenRow::into_domain).collect()
 }
 
+/// Every citizen with `role` (for example the operators), ordered by username.
+pub fn with_role(conn: &mut DbConnection, role: Role) -> Result<Vec<Citizen>, StoreError> {
+    // Roles are stored as a sorted JSON list of names: match the quoted name.
+    let pattern = format!("%\"{}\"%", role.as_str());
+    citizens::table
+        .filter(citizens::roles.like(pattern))
+        .order(citizens::username.asc())
+        .select(CitizenRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(CitizenRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()
+        .map(|all| all.into_iter().filter(|c| c.roles.contains(&role)).collect())
+}
+
 /// The profile of citizen `id`, if the citizen exists.
 pub fn profile(conn: &mut DbConnection, id: CitizenId) -> Result<Option<Profile>, StoreError> {
     citizen_profiles::table

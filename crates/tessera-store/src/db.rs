@@ -153,6 +153,16 @@ impl Db {
         .map_err(|_| StoreError::Internal("the database task panicked or was cancelled"))?
     }
 
+    /// [`run`](Self::run) inside one transaction: everything `f` writes is committed
+    /// together, or nothing when it returns an error.
+    pub async fn transaction<F, T>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction::<T, StoreError, _>(f)).await
+    }
+
     /// Applies the pending embedded migrations of this backend and returns the versions
     /// applied (empty when the schema is current, so calling it again is harmless). All pending
     /// migrations run in one transaction that first takes a lock (PostgreSQL: an advisory lock;

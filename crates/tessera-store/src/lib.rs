@@ -25,9 +25,11 @@ mod url;
 
 pub mod audit;
 pub mod citizens;
+pub mod client_changes;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
+pub mod enrolments;
 pub mod passkeys;
 pub mod refresh_tokens;
 pub mod signing_keys;

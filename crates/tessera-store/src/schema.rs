@@ -134,6 +134,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_changes (id) {
+        id -> Text,
+        client_id -> Text,
+        kind -> Text,
+        proposal -> Text,
+        previous -> Text,
+        proposed_by -> Text,
+        proposed_at -> BigInt,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    enrolments (digest) {
+        digest -> Binary,
+        username -> Text,
+        name_en -> Text,
+        role -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        citizen_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(citizen_profiles -> citizens (citizen_id));
 diesel::joinable!(password_credentials -> citizens (citizen_id));
 diesel::joinable!(passkeys -> citizens (citizen_id));
@@ -141,6 +170,8 @@ diesel::joinable!(consents -> citizens (citizen_id));
 diesel::joinable!(consents -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    client_changes,
+    enrolments,
     citizens,
     citizen_profiles,
     password_credentials,

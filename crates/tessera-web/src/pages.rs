@@ -24,6 +24,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account_sessions.html", include_str!("../../../templates/account_sessions.html")),
     ("account_activity.html", include_str!("../../../templates/account_activity.html")),
     ("forms.html", include_str!("../../../templates/forms.html")),
+    ("admin_nav.html", include_str!("../../../templates/admin_nav.html")),
+    ("admin_overview.html", include_str!("../../../templates/admin_overview.html")),
+    ("admin_clients.html", include_str!("../../../templates/admin_clients.html")),
+    ("admin_client_form.html", include_str!("../../../templates/admin_client_form.html")),
+    ("admin_client_new.html", include_str!("../../../templates/admin_client_new.html")),
+    ("admin_client_created.html", include_str!("../../../templates/admin_client_created.html")),
+    ("admin_client.html", include_str!("../../../templates/admin_client.html")),
+    ("admin_change_rows.html", include_str!("../../../templates/admin_change_rows.html")),
+    ("admin_approvals.html", include_str!("../../../templates/admin_approvals.html")),
+    ("admin_audit.html", include_str!("../../../templates/admin_audit.html")),
+    ("admin_keys.html", include_str!("../../../templates/admin_keys.html")),
+    ("admin_operators.html", include_str!("../../../templates/admin_operators.html")),
+    ("enrol.html", include_str!("../../../templates/enrol.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +170,114 @@ mod tests {
                     {"label_key": "activity_kind_signin_password", "kind": "signin.password", "at": {"shown": "a", "iso": "b"}, "failed": true, "department": null},
                     {"label_key": "activity_kind_consent_granted", "kind": "consent.granted", "at": {"shown": "a", "iso": "b"}, "failed": false, "department": "Transport Department"}]}),
                 ),
+            ],
+            // Fragments of the admin pages.
+            "admin_nav.html" | "admin_client_form.html" | "admin_change_rows.html" => vec![],
+            "admin_overview.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin", "maker_checker": true, "pending": 2, "waiting_for_me": 1}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin", "maker_checker": false, "pending": 0, "waiting_for_me": 0}),
+                ),
+            ],
+            "admin_clients.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "clients": []}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "clients": [
+                    {"id": "td", "department": "Transport Department", "name": "Licensing", "state": "active", "pending_change": null, "public": false},
+                    {"id": "hd", "department": "Housing", "name": "Flats", "state": "awaiting", "pending_change": "x", "public": true},
+                    {"id": "ed", "department": "Education", "name": "Schools", "state": "disabled", "pending_change": null, "public": false}]}),
+                ),
+            ],
+            "admin_client_new.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "problems": [],
+                    "all_scopes": ["openid", "profile"], "algs": ["RS256", "ES256"],
+                    "values": {"scopes": ["openid"], "token_endpoint_auth_method": "client_secret_basic", "subject_type": "pairwise",
+                        "require_pkce": true, "id_token_alg": "RS256"}}),
+                ),
+                ctx(json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": false,
+                    "problems": ["Redirect URI 1: use https"], "all_scopes": ["openid"], "algs": ["RS256"],
+                    "values": {"client_id": "x", "department_en": "d", "department_zh": "部", "name": "n", "redirect_uris": "http://x",
+                        "post_logout_redirect_uris": "", "scopes": [], "token_endpoint_auth_method": "none", "subject_type": "public",
+                        "sector_identifier": "", "require_pkce": false, "id_token_alg": "ES256"}})),
+            ],
+            "admin_client_created.html" => vec![
+                ctx(json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true,
+                    "client": {"id": "td", "department": "Transport Department", "name": "Licensing"}, "secret": "s3cr3t", "awaiting": true})),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "rotated": true,
+                    "client": {"id": "td", "department": "Transport Department", "name": "Licensing"}, "secret": null, "awaiting": false}),
+                ),
+            ],
+            "admin_client.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "problems": ["p"],
+                    "notice": "admin_notice_saved", "all_scopes": ["openid", "email"], "algs": ["RS256"],
+                    "client": {"id": "td", "department": "Transport Department", "name": "Licensing", "state": "active", "public": false},
+                    "change": {"id": "ch", "kind": "update", "proposed_by": "ops.a", "at": "2026-01-01 10:00",
+                        "rows": [{"field": "redirect_uris", "before": "https://a/cb", "after": "https://b/cb"}]},
+                    "values": {"client_id": "td", "department_en": "Transport Department", "department_zh": "運輸署", "name": "Licensing",
+                        "redirect_uris": "https://a/cb", "post_logout_redirect_uris": "", "scopes": ["openid"],
+                        "token_endpoint_auth_method": "client_secret_basic", "subject_type": "pairwise", "sector_identifier": "a",
+                        "require_pkce": true, "id_token_alg": "RS256"}}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": false, "problems": [],
+                    "all_scopes": ["openid"], "algs": ["RS256"],
+                    "client": {"id": "td", "department": "d", "name": "n", "state": "disabled", "public": true},
+                    "values": {"client_id": "td", "scopes": [], "token_endpoint_auth_method": "none", "subject_type": "public",
+                        "require_pkce": true, "id_token_alg": "RS256"}}),
+                ),
+            ],
+            "admin_approvals.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/approvals", "maker_checker": true, "changes": [],
+                    "notice": "admin_notice_approved"}),
+                ),
+                ctx(json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/approvals", "maker_checker": true,
+                    "problem": "You cannot approve your own change.", "changes": [
+                    {"id": "ch1", "client_id": "td", "kind": "create", "proposed_by": "ops.a", "at": "a", "own": true,
+                     "rows": [{"field": "name", "before": "—", "after": "Licensing"}]},
+                    {"id": "ch2", "client_id": "hd", "kind": "update", "proposed_by": "ops.b", "at": "a", "own": false, "rows": []}]})),
+            ],
+            "admin_audit.html" => vec![
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/audit", "maker_checker": true, "events": [],
+                    "kinds": ["signin.password"], "problems": ["admin_audit_bad_date"],
+                    "filters": {"kind": "", "actor": "", "client": "", "since": "", "until": ""}}),
+                ),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/audit", "maker_checker": true, "problems": [],
+                    "kinds": ["signin.password", "client.created"], "next_page": "/admin/audit?before=2",
+                    "filters": {"kind": "client.created", "actor": "ops", "client": "td", "since": "2026-01-01", "until": ""},
+                    "events": [{"id": 3, "at": "a", "at_iso": "b", "kind": "client.created", "actor": "ops", "client": "td", "ip": null,
+                        "failed": false, "detail": "{}"},
+                        {"id": 2, "at": "a", "at_iso": "b", "kind": "signin.password", "actor": null, "client": null, "ip": null,
+                        "failed": true, "detail": ""}]}),
+                ),
+            ],
+            "admin_keys.html" => vec![ctx(
+                json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/keys", "maker_checker": true, "notice": "admin_notice_rotated",
+                    "keys": [{"kid": "k1", "alg": "RS256", "state": "active", "created": "a", "activated": "b", "retired": null},
+                        {"kid": "k2", "alg": "ES256", "state": "retired", "created": "a", "activated": "b", "retired": "c"},
+                        {"kid": "k3", "alg": "EdDSA", "state": "next", "created": "a", "activated": null, "retired": null}]}),
+            )],
+            "admin_operators.html" => vec![
+                ctx(json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/operators", "maker_checker": true,
+                    "operators": [{"username": "ops", "active": true, "since": "a"}, {"username": "new.ops", "active": false, "since": "b"}],
+                    "invited": {"username": "new.ops", "link": "http://localhost/enrol?token=t", "expires": "c"}})),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/operators", "maker_checker": true, "operators": [],
+                    "problem": "admin_invite_taken"}),
+                ),
+            ],
+            "enrol.html" => vec![
+                ctx(json!({"csrf": "c", "token": "t", "username": "new.ops"})),
+                ctx(json!({"csrf": "c", "problem": "enrol_invalid"})),
             ],
             "error.html" => vec![ctx(json!({"heading": "h", "message": "m"}))],
             "signin.html" => vec![
@@ -314,9 +435,10 @@ mod tests {
                     );
                 }
             }
-            // Every control a citizen types into, and every button, is in a form that posts.
+            // Every control a citizen types into, and every button, is in a form that posts
+            // (or, for the audit log's filters, a search form that gets): nothing needs a script.
             if html.contains("<input") {
-                assert!(html.contains("method=\"post\""), "{name}");
+                assert!(html.contains("method=\"post\"") || html.contains("method=\"get\""), "{name}");
             }
         }
     }

@@ -13,6 +13,10 @@ use url::Url;
 pub struct WebSettings {
     /// The issuer URL: the public base URL of this Tessera, never taken from the Host header.
     pub issuer: Url,
+    /// New clients and changes of their redirect URIs or scopes need a second operator.
+    pub maker_checker: bool,
+    /// How recent an operator's passkey sign-in must be on the admin pages.
+    pub admin_recent_sign_in_secs: i64,
 }
 
 impl WebSettings {

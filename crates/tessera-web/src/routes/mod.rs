@@ -1,6 +1,7 @@
 //! Route handlers: thin functions that extract input, call one service, and answer.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod authorize;
 pub mod consent;

@@ -21,8 +21,8 @@ use tessera_passkey::{ACR_PASSWORD, ProblemKind, SignInOutcome, SignedIn, Signup
 
 /// Pages of Tessera itself that a sign-in may return to (`next`), besides the
 /// authorization flow. A fixed list: never an open redirect.
-const RETURN_PAGES: [&str; 5] =
-    ["/account", "/account/profile", "/account/sharing", "/account/sessions", "/account/activity"];
+const RETURN_PAGES: [&str; 6] =
+    ["/account", "/account/profile", "/account/sharing", "/account/sessions", "/account/activity", "/admin"];
 
 /// `next` if it names one of [`RETURN_PAGES`].
 pub(crate) fn valid_next(next: Option<&str>) -> Option<&'static str> {
@@ -63,6 +63,16 @@ async fn signin_page(
     context.insert("username", username);
     if let Some(next) = valid_next(next) {
         context.insert("next", next);
+        // The admin page takes a passkey only: its sign-in page offers nothing else.
+        if next == "/admin" {
+            context.insert("passkey_required", &true);
+            context.insert("admin", &true);
+            if let Some((_, citizen)) = signed_in_citizen(req, state, SystemClock.now()).await? {
+                context.insert("signed_in_as", citizen.username.as_str());
+                let passkeys = state.passkeys.list(citizen.id).await.map_err(|e| WebError::Passkey(e.to_string()))?;
+                context.insert("has_passkey", &!passkeys.is_empty());
+            }
+        }
     }
     if query_params(req).get("reauth") == Some("1") {
         context.insert("reauth", &true);
@@ -311,7 +321,8 @@ pub async fn signup_post(
         Ok(citizen) if with_passkey => {
             let authz = form.get("authz").filter(|a| valid_authz(a));
             let csrf = form.get("csrf").unwrap_or_default();
-            super::signup_passkey::begin(&state, citizen, authz, csrf).await
+            let then = super::signup_passkey::Then { authz, ..Default::default() };
+            super::signup_passkey::begin(&state, citizen, then, csrf).await
         }
         Ok(citizen) => {
             let signed_in =

@@ -34,6 +34,23 @@ struct Binding {
     citizen: CitizenId,
     options: Value,
     csrf: String,
+    /// Where to go once signed in (an operator's enrolment goes to `/admin`).
+    #[serde(default)]
+    next: Option<String>,
+    /// The operator's enrolment link this sign-up uses; marked used when the passkey exists.
+    #[serde(default)]
+    enrolment: Option<[u8; 32]>,
+}
+
+/// What a sign-up ceremony leads to besides the new account.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Then<'a> {
+    /// The pending authorization to continue.
+    pub authz: Option<&'a str>,
+    /// A page of Tessera to go to (one of the sign-in page's return pages).
+    pub next: Option<&'static str>,
+    /// An operator's enrolment link (its token's digest).
+    pub enrolment: Option<[u8; 32]>,
 }
 
 /// The browser's CSRF cookie equals the one the ceremony was bound to (constant time).
@@ -58,9 +75,10 @@ async fn binding(state: &AppState, ceremony: &str, take: bool) -> Result<Option<
 pub async fn begin(
     state: &AppState,
     citizen: tessera_domain::Citizen,
-    authz: Option<&str>,
+    then: Then<'_>,
     csrf: &str,
 ) -> Result<HttpResponse, WebError> {
+    let authz = then.authz;
     let now = SystemClock.now();
     let ceremony = state
         .passkeys
@@ -68,7 +86,13 @@ pub async fn begin(
         .await
         .map_err(|e| WebError::Passkey(e.to_string()))?;
     let ttl = Duration::from_secs(CEREMONY_TTL.as_secs());
-    let binding = Binding { citizen: citizen.id, options: ceremony.options, csrf: csrf.to_owned() };
+    let binding = Binding {
+        citizen: citizen.id,
+        options: ceremony.options,
+        csrf: csrf.to_owned(),
+        next: then.next.map(str::to_owned),
+        enrolment: then.enrolment,
+    };
     let bytes = serde_json::to_vec(&binding).map_err(|e| WebError::Render(e.to_string()))?;
     state.sessions.put(&pending_key(&ceremony.id), &bytes, ttl).await.map_err(|e| WebError::Render(e.to_string()))?;
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -126,10 +150,9 @@ pub async fn finish_post(req: HttpRequest, state: web::Data<AppState>, body: web
         // Single use: the binding of ceremony to new account is taken, never read twice,
         // and only by the browser that posted the profile.
         let bound = binding(&state, &finish.ceremony, true).await?;
-        let citizen_id = bound
-            .filter(|b| same_browser(&req, &state, b))
-            .map(|b| b.citizen)
-            .ok_or(Refusal::new(StatusCode::BAD_REQUEST, "expired"))?;
+        let bound =
+            bound.filter(|b| same_browser(&req, &state, b)).ok_or(Refusal::new(StatusCode::BAD_REQUEST, "expired"))?;
+        let citizen_id = bound.citizen;
         let now = SystemClock.now();
         let passkey = state
             .passkeys
@@ -142,6 +165,17 @@ pub async fn finish_post(req: HttpRequest, state: web::Data<AppState>, body: web
             .await
             .map_err(|_| Refusal::UNAVAILABLE)?
             .ok_or(Refusal::UNAVAILABLE)?;
+        // An operator's enrolment link works once: the account goes live only if this
+        // attempt is the one that used it.
+        if let Some(digest) = bound.enrolment {
+            let used = tessera_passkey::enrolment::complete(&state.db, digest, citizen_id, now).await.map_err(|e| {
+                tracing::error!(code = "passkey.enrolment", error = %e, "could not use an enrolment link");
+                Refusal::UNAVAILABLE
+            })?;
+            if !used {
+                return Err(Refusal::new(StatusCode::BAD_REQUEST, "expired"));
+            }
+        }
         state.signup.complete_passkey_signup(&citizen, now).await.map_err(|e| {
             tracing::error!(code = "passkey.signup", error = %e, "could not complete a passkey sign-up");
             Refusal::UNAVAILABLE
@@ -157,7 +191,7 @@ pub async fn finish_post(req: HttpRequest, state: web::Data<AppState>, body: web
         })?;
         let mut response = HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "redirect": next_location(authz, None, "/account") }));
+            .json(json!({ "redirect": next_location(authz, bound.next.as_deref(), "/account") }));
         response.add_cookie(&cookie).map_err(|_| Refusal::UNAVAILABLE)?;
         Ok(response)
     }
