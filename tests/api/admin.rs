@@ -104,8 +104,12 @@ async fn register_client(browser: &Browser, name: &str) -> (String, String) {
         ("id_token_alg", "RS256"),
     ];
     let res = browser.post_form("/admin/clients", &form).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let page = res.text().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "post, redirect, get: a reload registers nothing twice");
+    let shown = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = browser.get(&shown).await.text().await.unwrap();
+    // Shown once: the same page again no longer has it.
+    let again = browser.get(&shown).await.text().await.unwrap();
+    assert!(again.contains("id=\"client-secret-gone\"") && !again.contains("id=\"client-secret\""), "{again}");
     let id = text_by_id(&page, "created-client-id").expect("the client id");
     let secret = text_by_id(&page, "client-secret").expect("the secret, shown once");
     (id, secret)
@@ -307,7 +311,12 @@ async fn with_maker_checker_off_a_single_operator_registers_a_working_client_and
 
     let csrf = csrf_of(&ops, &format!("/admin/clients/{id}")).await;
     let res = ops.post_form(&format!("/admin/clients/{id}/secret"), &[("csrf", &csrf)]).await;
-    let page = res.text().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let shown = res.headers()["location"].to_str().unwrap().to_owned();
+    // Another operator cannot open the page with the new secret.
+    let (other, _) = operator(&app, "ops.other").await;
+    assert!(!other.get(&shown).await.text().await.unwrap().contains("id=\"client-secret\""));
+    let page = ops.get(&shown).await.text().await.unwrap();
     let new_secret = text_by_id(&page, "client-secret").unwrap();
     assert_ne!(new_secret, secret);
     let old = post_form(&app, "/token", Some(&basic_of(&client)), &[("grant_type", "client_credentials")]).await;

@@ -38,6 +38,8 @@ known_kinds! {
     PASSKEY_REMOVED => "passkey.removed",
     SIGNIN_PASSWORD => "signin.password",
     SIGNIN_PASSKEY => "signin.passkey",
+    /// Repeated failures locked an account for a while.
+    SIGNIN_LOCKED => "signin.locked",
     SIGNOUT => "signout",
     /// The citizen gave up on the sign-in page of a department's request.
     AUTHORIZATION_CANCELLED => "authorization.cancelled",

@@ -82,8 +82,11 @@ impl SignInService {
                 Ok(SignInOutcome::SignedIn(SignedIn { citizen_id, amr: vec!["pwd".into()], acr: ACR_PASSWORD.into() }))
             }
             PasswordVerdict::Refused => {
-                self.throttle.record_failure(&account_key, ip, now).await?;
+                let locked = self.throttle.record_failure(&account_key, ip, now).await?;
                 self.record(None, Outcome::Failure, now).await?;
+                if locked {
+                    audit_lockout(&self.db, &account_key, ip, now).await?;
+                }
                 Ok(SignInOutcome::Refused)
             }
         }
@@ -94,4 +97,16 @@ impl SignInService {
         event.actor = actor;
         self.db.run(move |conn| audit::append(conn, &event)).await
     }
+}
+
+/// Audits that repeated failures locked the account named `account_key` (the username as
+/// typed, normalised; it may not exist, and the lock looks the same either way).
+pub(crate) async fn audit_lockout(db: &Db, account_key: &str, ip: &str, now: UnixTime) -> Result<(), StoreError> {
+    let event = AuditEvent {
+        outcome: Outcome::Failure,
+        ip: Some(ip.to_owned()),
+        detail: serde_json::json!({ "account": account_key }).to_string(),
+        ..AuditEvent::new(AuditKind::SIGNIN_LOCKED, now)
+    };
+    db.run(move |conn| audit::append(conn, &event)).await
 }

@@ -216,22 +216,24 @@ impl<S: SessionStore> SignInThrottle<S> {
 
     /// Call after a refused credential (wrong password, unknown account, failed passkey
     /// ceremony). Counts the failure for the account and the IP address, and locks the
-    /// account when it reaches the limit.
+    /// account when it reaches the limit. Returns whether this failure locked it (once per
+    /// lock, so the caller can audit the lockout).
     ///
     /// # Errors
     /// A store error: the failure may not have been counted, so answer 503.
-    pub async fn record_failure(&self, account_key: &str, ip: &str, now: UnixTime) -> Result<(), SessionError> {
+    pub async fn record_failure(&self, account_key: &str, ip: &str, now: UnixTime) -> Result<bool, SessionError> {
         let account = Keys::new("acct", &normalise(account_key));
         let address = Keys::new("ip", &address_key(ip));
         let failures = self.count_failure(&account, self.policy.account_window, now).await?;
         self.store.put(&account.last, now.as_secs().to_string().as_bytes(), self.policy.account_window).await?;
-        if failures >= u64::from(self.policy.lock_after) {
+        let locked = failures >= u64::from(self.policy.lock_after);
+        if locked {
             let until = now.plus_secs(secs(self.policy.lock_duration));
             self.store.put(&account.lock, until.as_secs().to_string().as_bytes(), self.policy.lock_duration).await?;
             tracing::info!(reason = ThrottleReason::Locked.as_str(), "sign-in throttle locked an account");
         }
         self.count_failure(&address, self.policy.ip_window, now).await?;
-        Ok(())
+        Ok(locked && failures == u64::from(self.policy.lock_after))
     }
 
     /// Call after a successful sign-in: forgets the account's failures and delay. A running

@@ -54,9 +54,10 @@ async fn fail_as_fast_as_allowed(
 async fn three_failures_are_free_then_the_delay_doubles_up_to_thirty_seconds() {
     let (t, _) = throttle();
     let clock = FixedClock::new(T0);
+    let mut locks = 0;
     for _ in 0..3 {
         t.check("chan.taiman", IP, clock.now()).await.unwrap();
-        t.record_failure("chan.taiman", IP, clock.now()).await.unwrap();
+        assert!(!t.record_failure("chan.taiman", IP, clock.now()).await.unwrap());
     }
     let mut expected = vec![];
     let mut seen = vec![];
@@ -71,9 +72,10 @@ async fn three_failures_are_free_then_the_delay_doubles_up_to_thirty_seconds() {
         }
         clock.advance(1);
         t.check("chan.taiman", IP, clock.now()).await.unwrap();
-        t.record_failure("chan.taiman", IP, clock.now()).await.unwrap();
+        locks += usize::from(t.record_failure("chan.taiman", IP, clock.now()).await.unwrap());
     }
     assert_eq!(seen, expected);
+    assert_eq!(locks, 1, "the failure that locks says so, once (it is audited)");
     // That was the tenth failure: locked for 15 minutes.
     assert_eq!(refused(t.check("chan.taiman", IP, clock.now()).await), wait(900, ThrottleReason::Locked));
 }
@@ -112,7 +114,9 @@ async fn sign_in(
     let verdict = passwords.verify(&Username::parse(username).unwrap(), password, now).await.unwrap();
     match verdict {
         PasswordVerdict::Accepted(_) => t.record_success(username).await.unwrap(),
-        PasswordVerdict::Refused => t.record_failure(username, IP, now).await.unwrap(),
+        PasswordVerdict::Refused => {
+            t.record_failure(username, IP, now).await.unwrap();
+        }
     }
     Ok(verdict)
 }

@@ -112,9 +112,22 @@ pub async fn keys_command(settings: &Settings, command: KeysCommand) -> anyhow::
             }
         }
         KeysCommand::Rotate => {
-            for rotation in keys.rotate(SystemClock.now()).await.context("key rotation failed")? {
+            let now = SystemClock.now();
+            let rotations = keys.rotate(now).await.context("key rotation failed")?;
+            for rotation in &rotations {
                 println!("{}: active {} (next {})", rotation.alg.as_str(), rotation.active, rotation.next);
             }
+            let detail = serde_json::json!({
+                "rotations": rotations.iter().map(|r| serde_json::json!({ "alg": r.alg.as_str(), "active": r.active, "next": r.next })).collect::<Vec<_>>(),
+            });
+            let event = tessera_domain::AuditEvent {
+                actor: Some("cli".to_owned()),
+                detail: detail.to_string(),
+                ..tessera_domain::AuditEvent::new(tessera_domain::AuditKind::KEY_ROTATED, now)
+            };
+            db.run(move |conn| tessera_store::audit::append(conn, &event))
+                .await
+                .context("could not audit the rotation")?;
         }
     }
     Ok(())

@@ -212,6 +212,10 @@ mod tests {
                     json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "rotated": true,
                     "client": {"id": "td", "department": "Transport Department", "name": "Licensing"}, "secret": null, "awaiting": false}),
                 ),
+                ctx(
+                    json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "gone": true,
+                    "client": {"id": "td", "department": "Transport Department", "name": "Licensing"}}),
+                ),
             ],
             "admin_client.html" => vec![
                 ctx(

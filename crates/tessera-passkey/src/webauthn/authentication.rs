@@ -304,8 +304,14 @@ impl PasskeyService {
     /// error to report (a store error instead, if counting or auditing failed: fail closed).
     async fn record_failure(&self, failure: Failure<'_>, now: UnixTime) -> PasskeyError {
         let Failure { account_key, ip, reason, error, actor, passkey_id, credential } = failure;
-        if let Err(e) = self.throttle.record_failure(account_key, ip, now).await {
-            return e.into();
+        match self.throttle.record_failure(account_key, ip, now).await {
+            Ok(true) => {
+                if let Err(e) = crate::signin::audit_lockout(&self.db, account_key, ip, now).await {
+                    return e.into();
+                }
+            }
+            Ok(false) => {}
+            Err(e) => return e.into(),
         }
         let mut detail = json!({"reason": reason});
         if let Some(id) = passkey_id {

@@ -198,12 +198,8 @@ pub async fn create_post(
     let now = SystemClock.now();
     match client_admin::create_client(&state.db, new, operator.id(), state.settings.maker_checker, now).await {
         Ok(created) => {
-            // The one time the secret is shown: this page, never cached, never logged.
-            let mut context = tera::Context::new();
-            context.insert("client", &client_view(&created.client, None, locale));
-            context.insert("secret", &created.secret);
-            context.insert("awaiting", &created.pending.is_some());
-            admin_page(&req, &state, &operator, "admin_client_created.html", "/admin/clients", context, StatusCode::OK)
+            let view = SecretView { secret: created.secret, awaiting: created.pending.is_some(), rotated: false };
+            show_secret_once(&state, &operator, &created.client.id, &view).await
         }
         Err(AdminError::Invalid(problems)) => {
             invalid(problems.iter().map(|p| problem_text(&state, locale, p)).collect())
@@ -213,6 +209,75 @@ pub async fn create_post(
         }
         Err(e) => Err(admin_failure(e)),
     }
+}
+
+/// What the page after registering a client (or issuing a new secret) shows once.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SecretView {
+    secret: Option<String>,
+    awaiting: bool,
+    rotated: bool,
+}
+
+/// How long the page showing a new secret can be opened (once).
+const SECRET_VIEW_SECS: u64 = 10 * 60;
+
+fn secret_view_key(operator: &Operator, view: &str) -> String {
+    format!("admin-secret:{}:{view}", operator.id())
+}
+
+/// Post/redirect/get for a new secret: the secret waits in the session store, for this
+/// operator only, and the next page takes it. Reloading or re-sending cannot register a
+/// second client, and the secret is shown exactly once.
+async fn show_secret_once(
+    state: &AppState,
+    operator: &Operator,
+    client: &ClientId,
+    view: &SecretView,
+) -> Result<HttpResponse, WebError> {
+    use tessera_session::SessionStore as _;
+    let id = tessera_crypto::random_token()?;
+    let bytes = serde_json::to_vec(view).map_err(|e| WebError::Render(e.to_string()))?;
+    state
+        .sessions
+        .put(&secret_view_key(operator, &id), &bytes, std::time::Duration::from_secs(SECRET_VIEW_SECS))
+        .await
+        .map_err(|e| WebError::Service(ServiceError::from(e)))?;
+    Ok(see_other(&format!("/admin/clients/{client}/created?view={id}")))
+}
+
+/// `GET /admin/clients/{id}/created?view=..`: the new secret, once.
+pub async fn created_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    use tessera_session::SessionStore as _;
+    let operator = operator_of(&req)?;
+    let locale = request_locale(&req, &state);
+    let Some(client) = load_client(&state, &path).await? else {
+        return crate::routes::errors::not_found(req, state).await;
+    };
+    let view = match crate::form::query_params(&req).get("view").filter(|v| v.len() <= 64) {
+        Some(view) => state
+            .sessions
+            .take(&secret_view_key(&operator, view))
+            .await
+            .map_err(|e| WebError::Service(ServiceError::from(e)))?
+            .and_then(|bytes| serde_json::from_slice::<SecretView>(&bytes).ok()),
+        None => None,
+    };
+    let mut context = tera::Context::new();
+    context.insert("client", &client_view(&client, None, locale));
+    match view {
+        Some(view) => {
+            context.insert("secret", &view.secret);
+            context.insert("awaiting", &view.awaiting);
+            context.insert("rotated", &view.rotated);
+        }
+        None => context.insert("gone", &true),
+    }
+    admin_page(&req, &state, &operator, "admin_client_created.html", "/admin/clients", context, StatusCode::OK)
 }
 
 async fn load_client(state: &AppState, id: &str) -> Result<Option<Client>, WebError> {
@@ -391,11 +456,8 @@ pub async fn secret_post(
     };
     match client_admin::rotate_secret(&state.db, &client.id, operator.id(), SystemClock.now()).await {
         Ok(secret) => {
-            let mut context = tera::Context::new();
-            context.insert("client", &client_view(&client, None, locale));
-            context.insert("secret", &secret);
-            context.insert("rotated", &true);
-            admin_page(&req, &state, &operator, "admin_client_created.html", "/admin/clients", context, StatusCode::OK)
+            let view = SecretView { secret: Some(secret), awaiting: false, rotated: true };
+            show_secret_once(&state, &operator, &client.id, &view).await
         }
         Err(AdminError::PublicClient) => {
             let problem = state.pages.catalogs().message(locale, "admin_problem_public_secret").to_owned();

@@ -73,6 +73,7 @@ admin_routes! {
     get "/clients/new" => clients::new_get,
     post "/clients" => clients::create_post,
     get "/clients/{id}" => clients::detail_get,
+    get "/clients/{id}/created" => clients::created_get,
     post "/clients/{id}" => clients::edit_post,
     post "/clients/{id}/disable" => clients::disable_post,
     post "/clients/{id}/enable" => clients::enable_post,
