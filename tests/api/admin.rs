@@ -392,3 +392,70 @@ async fn operators_invite_operators_with_a_link_that_works_once() {
     assert_eq!(invited.len(), 2);
     assert!(invited.iter().all(|e| !e.detail.contains(&token)), "never the token");
 }
+
+/// A multipart/form-data body of `fields` (name, filename, bytes), as a browser sends it.
+fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----tessera-test-boundary-7d1c";
+    let mut body = Vec::new();
+    for (name, filename, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(file) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: image/png\r\n\r\n")
+                    .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_logo(browser: &Browser, id: &str, csrf: &str, logo: &[u8]) -> reqwest::Response {
+    let (content_type, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("logo", Some("logo.png"), logo)]);
+    let url = browser.url(&format!("/admin/clients/{id}/logo"));
+    browser.http.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_logo_is_a_small_png_or_jpeg_kept_by_tessera_and_shown_to_citizens() {
+    let app = spawn_app_with(|raw| raw.admin.maker_checker = false).await;
+    let (ops, _) = operator(&app, "ops.logo").await;
+    let (id, _) = register_client(&ops, "Library cards").await;
+    let csrf = csrf_of(&ops, &format!("/admin/clients/{id}")).await;
+    let png: Vec<u8> = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 100][..]].concat();
+
+    // Refused: an SVG (it can carry script), a file over 64 KiB, a forged token.
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+    let res = upload_logo(&ops, &id, &csrf, svg).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("PNG or JPEG"));
+    let big: Vec<u8> = [&png[..8], &vec![0u8; 70 * 1024][..]].concat();
+    assert_eq!(upload_logo(&ops, &id, &csrf, &big).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(upload_logo(&ops, &id, "forged", &png).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/clients/{id}/logo")).await.status(), StatusCode::NOT_FOUND);
+
+    let res = upload_logo(&ops, &id, &csrf, &png).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let served = app.get(&format!("/clients/{id}/logo")).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+
+    // The sign-in page of that department shows it (from Tessera itself).
+    let browser = Browser::new(&app.address);
+    let flow = authz(&app, &id, "openid profile", true, &[]);
+    let page = browser.follow(browser.get(&flow.url).await).await.text().await.unwrap();
+    assert!(unescape(&page).contains(&format!("src=\"/clients/{id}/logo\"")), "{page}");
+
+    let res = ops.post_form(&format!("/admin/clients/{id}/logo/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/clients/{id}/logo")).await.status(), StatusCode::NOT_FOUND);
+    let updates = events(&app, AuditKind::CLIENT_UPDATED).await;
+    assert!(
+        updates.iter().any(|e| e.detail.contains("sha256")) && updates.iter().any(|e| e.detail.contains("removed"))
+    );
+}

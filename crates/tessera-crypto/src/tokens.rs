@@ -47,6 +47,15 @@ pub fn token_digest(token: &str) -> [u8; 32] {
     out
 }
 
+/// SHA-256 of arbitrary bytes (for fingerprints in audit events, never for secrets:
+/// those go through [`token_digest`]).
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
+    out
+}
+
 /// Compares two byte slices in time that depends only on their lengths, never on
 /// their contents or on where they first differ.
 ///

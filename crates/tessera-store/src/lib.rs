@@ -26,6 +26,7 @@ mod url;
 pub mod audit;
 pub mod citizens;
 pub mod client_changes;
+pub mod client_logos;
 pub mod clients;
 pub mod consents;
 pub mod credentials;

@@ -150,6 +150,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_logos (client_id) {
+        client_id -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     enrolments (digest) {
         digest -> Binary,
         username -> Text,
@@ -170,6 +179,7 @@ diesel::joinable!(consents -> citizens (citizen_id));
 diesel::joinable!(consents -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    client_logos,
     client_changes,
     enrolments,
     citizens,

@@ -88,6 +88,7 @@ pub fn app(
         .route("/account/sessions/{sid}/end", web::post().to(routes::dashboard::session_end_post))
         .route("/account/activity", web::get().to(routes::dashboard::activity_get))
         .route("/account/password/remove", web::post().to(routes::account::password_remove_post))
+        .route("/clients/{id}/logo", web::get().to(routes::admin::logo_get))
         .route("/enrol", web::get().to(routes::admin::enrol_get))
         .route("/enrol", web::post().to(routes::admin::enrol_post))
         .service(routes::admin::scope())

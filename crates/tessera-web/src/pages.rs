@@ -220,7 +220,7 @@ mod tests {
             "admin_client.html" => vec![
                 ctx(
                     json!({"csrf": "c", "operator": "ops", "admin_page": "/admin/clients", "maker_checker": true, "problems": ["p"],
-                    "notice": "admin_notice_saved", "all_scopes": ["openid", "email"], "algs": ["RS256"],
+                    "notice": "admin_notice_saved", "logo": "/clients/td/logo", "all_scopes": ["openid", "email"], "algs": ["RS256"],
                     "client": {"id": "td", "department": "Transport Department", "name": "Licensing", "state": "active", "public": false},
                     "change": {"id": "ch", "kind": "update", "proposed_by": "ops.a", "at": "2026-01-01 10:00",
                         "rows": [{"field": "redirect_uris", "before": "https://a/cb", "after": "https://b/cb"}]},
@@ -288,7 +288,7 @@ mod tests {
                 ctx(json!({"csrf": "c", "username": "", "signup_url": "/signup"})),
                 ctx(
                     json!({"csrf": "c", "authz": "az", "username": "chan", "client": client, "signup_url": "/signup?authz=az",
-                    "error": "signin_error_invalid"}),
+                    "error": "signin_error_invalid", "logo": "/clients/td/logo"}),
                 ),
                 ctx(
                     json!({"csrf": "c", "username": "chan", "signup_url": "/signup", "error": "signin_error_throttled", "retry_after": 30}),

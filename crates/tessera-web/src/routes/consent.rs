@@ -28,6 +28,9 @@ pub async fn consent_get(req: HttpRequest, state: web::Data<AppState>) -> Result
     context.insert("csrf", &csrf.token);
     context.insert("authz", &pending);
     context.insert("client", &client_view(&client, request_locale(&req, &state)));
+    if super::admin::has_logo(&state, &client.id).await? {
+        context.insert("logo", &format!("/clients/{}/logo", client.id));
+    }
     context.insert("claims", &claims);
     context.insert("offline_access", &offline_access);
     context.insert("signed_in_as", &username.unwrap_or_default());

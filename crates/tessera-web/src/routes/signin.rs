@@ -88,6 +88,9 @@ async fn signin_page(
         context.insert("authz", authz);
         if let Some((pending, client)) = state.oidc.load_pending(authz).await? {
             context.insert("client", &client_view(&client, request_locale(req, state)));
+            if super::admin::has_logo(state, &client.id).await? {
+                context.insert("logo", &format!("/clients/{}/logo", client.id));
+            }
             let signed_in = signed_in_citizen(req, state, SystemClock.now()).await?;
             // A citizen already signed in is here to sign in again (prompt=login, max_age,
             // or a level above their sign-in): as themselves, unless they type another name.

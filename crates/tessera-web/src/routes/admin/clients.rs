@@ -321,6 +321,9 @@ async fn detail_page(
     if let Some(notice) = notice {
         context.insert("notice", notice);
     }
+    if has_logo(state, &client.id).await? {
+        context.insert("logo", &format!("/clients/{}/logo", client.id));
+    }
     admin_page(req, state, operator, "admin_client.html", "/admin/clients", context, status)
 }
 
@@ -588,4 +591,106 @@ pub async fn reject_post(
     form: FormParams,
 ) -> Result<HttpResponse, WebError> {
     decide(req, state, path, form, false).await
+}
+
+// ---- Logo ---------------------------------------------------------------------------------
+
+/// The `csrf` field and the `logo` file of a multipart form, the file cut off past the
+/// limit (one byte more, so an over-long file is recognised). Anything that is not
+/// multipart, or breaks off, yields what was read so far: the CSRF check then refuses it.
+async fn read_logo_form(req: &HttpRequest, payload: web::Payload) -> (Option<String>, Option<Vec<u8>>) {
+    use futures_util::StreamExt as _;
+    let mut csrf = None;
+    let mut logo = None;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    while let Some(Ok(mut field)) = form.next().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "logo" { client_admin::MAX_LOGO_BYTES + 1 } else { 128 };
+        let mut value = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            let room = limit.saturating_sub(value.len());
+            value.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8(value).ok(),
+            "logo" => logo = Some(value),
+            _ => {}
+        }
+    }
+    (csrf, logo)
+}
+
+/// `POST /admin/clients/{id}/logo` (multipart: `csrf`, `logo`): a PNG or JPEG of at most
+/// 64 KiB, recognised by its content, shown to citizens at once.
+pub async fn logo_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, WebError> {
+    let (csrf, logo) = read_logo_form(&req, payload).await;
+    verify_csrf(&req, &state, csrf.as_deref())?;
+    let operator = operator_of(&req)?;
+    let locale = request_locale(&req, &state);
+    let Some(client) = load_client(&state, &path).await? else {
+        return crate::routes::errors::not_found(req, state).await;
+    };
+    match client_admin::set_logo(&state.db, &client.id, logo.unwrap_or_default(), operator.id(), SystemClock.now())
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/admin/clients/{}?done=saved", client.id))),
+        Err(AdminError::Logo) => {
+            let problem = state.pages.catalogs().message(locale, "admin_problem_logo").to_owned();
+            detail_page(
+                &req,
+                &state,
+                &operator,
+                &client,
+                Shown::problem(&client, problem),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(admin_failure(e)),
+    }
+}
+
+pub async fn logo_remove_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: FormParams,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(&req, &state, form.get("csrf"))?;
+    let operator = operator_of(&req)?;
+    let Some(client) = load_client(&state, &path).await? else {
+        return crate::routes::errors::not_found(req, state).await;
+    };
+    client_admin::remove_logo(&state.db, &client.id, operator.id(), SystemClock.now()).await.map_err(admin_failure)?;
+    Ok(see_other(&format!("/admin/clients/{}?done=saved", client.id)))
+}
+
+/// `GET /clients/{id}/logo` (public: the sign-in and consent pages show it).
+pub async fn logo_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let logo = match ClientId::parse(&path) {
+        Ok(id) => {
+            state.db.run(move |conn| tessera_store::client_logos::get(conn, &id)).await.map_err(ServiceError::from)?
+        }
+        Err(_) => None,
+    };
+    let Some(logo) = logo else { return crate::routes::errors::not_found(req, state).await };
+    Ok(HttpResponse::Ok()
+        .content_type(logo.content_type)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=300"))
+        .body(logo.bytes))
+}
+
+/// Whether a client has a logo, for the pages that show it.
+pub(crate) async fn has_logo(state: &AppState, id: &ClientId) -> Result<bool, WebError> {
+    let id = id.clone();
+    Ok(state.db.run(move |conn| tessera_store::client_logos::exists(conn, &id)).await.map_err(ServiceError::from)?)
 }

@@ -27,6 +27,8 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use tessera_domain::{ACR_PASSKEY, Citizen, CitizenId, Clock, Role, SystemClock, UnixTime};
 use tessera_oidc::sso::SsoSession;
 
+pub(crate) use clients::has_logo;
+pub use clients::logo_get;
 pub use operators::{enrol_get, enrol_post};
 
 /// Where the guard sends a visitor who must sign in with a passkey first.
@@ -78,6 +80,8 @@ admin_routes! {
     post "/clients/{id}/disable" => clients::disable_post,
     post "/clients/{id}/enable" => clients::enable_post,
     post "/clients/{id}/secret" => clients::secret_post,
+    post "/clients/{id}/logo" => clients::logo_post,
+    post "/clients/{id}/logo/remove" => clients::logo_remove_post,
     get "/approvals" => clients::approvals_get,
     post "/approvals/{id}/approve" => clients::approve_post,
     post "/approvals/{id}/reject" => clients::reject_post,
