@@ -5,7 +5,7 @@
 #
 # Builds release (into $CARGO_TARGET_DIR when set), creates a throw-away data directory
 # (SQLite + master key), registers an ES256 confidential client and a pool of citizens
-# (the load tool gives each a software passkey when the passkey phase runs), starts
+# (the load tool gives each a software passkey when a passkey phase runs), starts
 # `tessera serve` pinned to one
 # core (workers=1, in-memory sessions), then runs `tessera-load` pinned to another core:
 # the per-core baseline first (a child pinned to the server's core, while the server is
@@ -15,10 +15,11 @@
 #
 # Settings (environment): DURATION (s per phase, 10), WARMUP (s, 2), CONCURRENCY (16),
 # USERS (citizens in the sign-in pool, 32), PORT (18080), SERVER_CPU (0), LOAD_CPU (1),
-# PHASES (client-credentials,silent-sso,password-signin,passkey-signin),
+# PHASES (client-credentials,silent-sso,password-signin,passkey-signin,passkey-ceremony),
 # OUT ($CARGO_TARGET_DIR/bench-results, or target/bench-results),
 # BASELINE_SECS (3), QUIET_WAIT (s to wait for other work on the machine to stop, 300),
-# PERF (1: afterwards, profile the server with `perf` during each phase again).
+# PERF (1: afterwards, profile the server with `perf` during each phase again, setup
+# excluded; PERF_KEEP=1 also keeps the recordings).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +30,7 @@ USERS="${USERS:-32}"
 PORT="${PORT:-18080}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
-PHASES="${PHASES:-client-credentials,silent-sso,password-signin,passkey-signin}"
+PHASES="${PHASES:-client-credentials,silent-sso,password-signin,passkey-signin,passkey-ceremony}"
 # Where cargo puts the binaries: CARGO_TARGET_DIR (relative to the workspace root, where
 # cargo runs) or target/.
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -166,23 +167,44 @@ if [ "$PERF" = "1" ] && command -v perf >/dev/null; then
         echo "== perf profile of the server during $phase"
         users="$USERS"
         [ "$phase" = "silent-sso" ] && users=1
-        # Release builds have no frame pointers: unwind with DWARF (debuginfo is on in release).
-        perf record -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$OUT/perf-$phase.data" >/dev/null 2>&1 &
-        perf_pid=$!
-        sleep 1
+        log="$OUT/perf-run-$phase.log"
         TESSERA_LOAD_CLIENT_SECRET="$CLIENT_SECRET" TESSERA_LOAD_PASSWORD="$PASSWORD" \
             taskset -c "$LOAD_CPU" "$LOAD" run \
             --target "http://127.0.0.1:$PORT" --client-id "$CLIENT_ID" --redirect-uri "$REDIRECT_URI" \
             --users "$users" --user-prefix "bench-" --phases "$phase" --no-baseline \
             --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" \
-            --server-pid "$SERVER_PID" --markdown-out "$OUT/perf-run-$phase.md" >/dev/null
+            --server-pid "$SERVER_PID" --markdown-out "$OUT/perf-run-$phase.md" >/dev/null 2>"$log" &
+        load_pid=$!
+        # Profile the phase itself (warm-up and measurement), not the setup before it, which
+        # signs every citizen in with a password (Argon2id) and may register passkeys.
+        for _ in $(seq 1 1200); do
+            if grep -q "warm-up" "$log" || ! kill -0 "$load_pid" 2>/dev/null; then break; fi
+            sleep 0.1
+        done
+        # Release builds have no frame pointers: unwind with DWARF (debuginfo is on in release).
+        perf record -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$OUT/perf-$phase.data" >/dev/null 2>&1 &
+        perf_pid=$!
+        load_status=0
+        wait "$load_pid" || load_status=$?
         kill -INT "$perf_pid" 2>/dev/null || true
         wait "$perf_pid" 2>/dev/null || true
+        if [ "$load_status" != 0 ]; then
+            cat "$log" >&2
+            exit "$load_status"
+        fi
         # Inclusive ("children") cost per function; --no-inline keeps the report fast.
         perf report --no-inline -i "$OUT/perf-$phase.data" --children --percent-limit 0.5 --stdio \
             --sort symbol -g none 2>/dev/null | grep -v '^$' | grep -v '^#' | sed 's/ \+$//; s/  \+/ /g' |
             cut -c1-200 | head -200 >"$OUT/perf-$phase.txt" || true
-        rm -f "$OUT/perf-$phase.data"
+        # Self cost per function and binary: where the instructions ran (sums to 100 %).
+        perf report --no-inline -i "$OUT/perf-$phase.data" --no-children --percent-limit 0.2 --stdio \
+            --sort dso,symbol -g none 2>/dev/null | grep -v '^$' | grep -v '^#' | sed 's/ \+$//; s/  \+/ /g' |
+            cut -c1-200 | head -200 >"$OUT/perf-$phase-self.txt" || true
+        # The samples by group of work (SQLite, JSON, signature checks, ...): see perf_groups.rs.
+        perf script --no-inline -F comm,tid,ip,sym,dso -i "$OUT/perf-$phase.data" 2>/dev/null |
+            "$LOAD" perf-groups >"$OUT/perf-$phase-groups.md" || true
+        # PERF_KEEP=1 keeps the recording (about 100 MB a phase) for `perf report` / `perf script`.
+        [ "${PERF_KEEP:-0}" = "1" ] || rm -f "$OUT/perf-$phase.data"
     done
 fi
 

@@ -1,6 +1,7 @@
-//! The four measured operations, as a browser and a department's back end would do them
-//! over real HTTP: client-credentials grants, silent SSO flows, password sign-in flows and
-//! passkey sign-in flows (a software authenticator answering the WebAuthn ceremonies).
+//! The measured operations, as a browser and a department's back end would do them over
+//! real HTTP: client-credentials grants, silent SSO flows, password sign-in flows, passkey
+//! sign-in flows (a software authenticator answering the WebAuthn ceremonies), and the
+//! passkey ceremony alone, without the OIDC flow around it.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -64,6 +65,13 @@ struct SigninPage {
     jar: Jar,
     csrf: String,
     authz: String,
+}
+
+/// A browser that has been on the sign-in page once: its CSRF cookie, and the token the
+/// passkey script sends in the `X-CSRF-Token` header (the same value: double submit).
+pub struct CsrfBrowser {
+    jar: Jar,
+    csrf: String,
 }
 
 /// A citizen's registered software passkey.
@@ -202,6 +210,60 @@ impl Agent {
         ensure!(same_origin(&url, &self.target.base), "the passkey sign-in redirected off the server");
         ensure!(url.path() == "/authorize/continue", "the passkey sign-in sent the browser to {}", url.path());
         self.continue_to_code(names, Next::Internal(url), &jar, false, steps).await
+    }
+
+    /// Once per agent, not measured: `GET /signin` (no authorization request) in a fresh
+    /// browser, keeping only its CSRF cookie and token, for [`passkey_ceremony`](Self::passkey_ceremony).
+    pub async fn csrf_browser(&self) -> anyhow::Result<CsrfBrowser> {
+        let mut steps = Vec::new();
+        let page = self.get(&mut steps, "setup.signin_page", self.url("/signin")?, &Jar::default()).await?;
+        ensure!(page.status == StatusCode::OK, "sign-in page answered {}", page.status);
+        let mut cookies = Jar::default();
+        page.set_cookies.iter().for_each(|c| cookies.apply(c));
+        let cookie = cookies.get(CSRF_COOKIE).context("the sign-in page set no CSRF cookie")?;
+        let csrf = input_value(&page.body, "csrf").context("no csrf field on the sign-in page")?;
+        ensure!(csrf == cookie, "the sign-in page's csrf field is not its CSRF cookie");
+        let mut jar = Jar::default();
+        jar.apply(&format!("{CSRF_COOKIE}={cookie}"));
+        Ok(CsrfBrowser { jar, csrf })
+    }
+
+    /// (e) The passkey ceremony alone, without the OIDC flow around it:
+    /// `POST /passkey/signin/start` `{}` (usernameless) → the software authenticator signs →
+    /// `POST /passkey/signin/finish` `{ceremony, credential}` (no `authz`), which verifies the
+    /// assertion, raises the counter and starts an SSO session: `{"redirect": "/account"}`
+    /// and the SSO cookie. The browser keeps only its CSRF cookie between ceremonies, so
+    /// every ceremony starts a new SSO session, as a first sign-in does.
+    pub async fn passkey_ceremony(
+        &self,
+        browser: &CsrfBrowser,
+        passkey: &BenchPasskey,
+        origin: &str,
+        steps: &mut Steps,
+    ) -> anyhow::Result<()> {
+        let CsrfBrowser { jar, csrf } = browser;
+        let started = self.post_json(steps, "ceremony.start", "/passkey/signin/start", &json!({}), csrf, jar).await?;
+        let ceremony = started["ceremony"].as_str().context("no ceremony in the sign-in options")?;
+        let reply = {
+            // Held until the server has checked the signature counter (see `BenchPasskey`).
+            let key = passkey.key.lock().await;
+            let credential = key
+                .try_get(&started["options"], origin)
+                .map_err(|e| anyhow!("the software authenticator refused: {e}"))?;
+            let body = json!({"ceremony": ceremony, "credential": credential});
+            self.send_json(steps, "ceremony.finish", "/passkey/signin/finish", &body, csrf, jar).await?
+        };
+        let mut answer = Jar::default();
+        reply.set_cookies.iter().for_each(|c| answer.apply(c));
+        ensure!(answer.get(SSO_COOKIE).is_some(), "the passkey sign-in set no SSO cookie");
+        let finished: serde_json::Value =
+            serde_json::from_str(&reply.body).context("the passkey sign-in answer is not JSON")?;
+        ensure!(
+            finished["redirect"] == json!("/account"),
+            "the passkey sign-in without an authorization request answered {}",
+            reply.body
+        );
+        Ok(())
     }
 
     /// Setup, not measured: registers a new software passkey for the citizen whose browser

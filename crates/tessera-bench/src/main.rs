@@ -2,12 +2,15 @@
 //! operation, flows per second and p50/p99 latency, next to what one core can do with the
 //! underlying cryptography (the baseline), and the ratios the project tracks.
 //!
-//! - `tessera-load baseline`: ES256 signatures/s, ES256 verifications/s and Argon2id
-//!   hashes/s on this process's core(s); run it under `taskset -c N` to pin it.
+//! - `tessera-load baseline`: ES256 signatures/s, ES256 verifications/s (ring, and the
+//!   pure-Rust `p256` the server's WebAuthn library uses) and Argon2id hashes/s on this
+//!   process's core(s); run it under `taskset -c N` to pin it.
 //! - `tessera-load run --target http://127.0.0.1:PORT ...`: the baseline (in a child pinned
 //!   with `--baseline-cpu`), setup (signs each test citizen in once and gives consent, and
-//!   registers a software passkey for each when the passkey phase runs), then each phase
+//!   registers a software passkey for each when a passkey phase runs), then each phase
 //!   for a fixed time at a fixed concurrency.
+//! - `perf script ... | tessera-load perf-groups`: the server's CPU by group of work, from a
+//!   `perf` recording (see `run.sh`, `PERF=1`).
 //!
 //! Only `http://` targets on `localhost`, `127.0.0.0/8` or `[::1]` are accepted; every
 //! phase stops by itself. `crates/tessera-bench/run.sh` does the whole measurement.
@@ -15,6 +18,7 @@
 mod baseline;
 mod flows;
 mod html;
+mod perf_groups;
 mod runner;
 mod stats;
 mod sys;
@@ -45,11 +49,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure ES256 signatures/s, ES256 verifications/s and Argon2id hashes/s on the
-    /// allowed core(s).
+    /// Measure ES256 signatures/s, ES256 verifications/s (ring and p256) and Argon2id
+    /// hashes/s on the allowed core(s).
     Baseline(BaselineArgs),
     /// Set up, measure the baseline, load the server, report.
     Run(Box<RunArgs>),
+    /// Read `perf script -F comm,tid,ip,sym,dso` output on stdin and print the share of
+    /// the samples per group of work (SQLite, JSON, signature checks, ...) as Markdown.
+    PerfGroups(PerfGroupsArgs),
+}
+
+#[derive(Debug, Args)]
+struct PerfGroupsArgs {
+    /// The server's CPU time per operation in µs, to print each group's share of it.
+    #[arg(long)]
+    micros_per_op: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -86,7 +100,11 @@ struct RunArgs {
     #[arg(long, env = "TESSERA_LOAD_PASSWORD", hide_env_values = true)]
     password: String,
     /// Which operations to run, in order.
-    #[arg(long, value_delimiter = ',', default_value = "client-credentials,silent-sso,password-signin,passkey-signin")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "client-credentials,silent-sso,password-signin,passkey-signin,passkey-ceremony"
+    )]
     phases: Vec<Operation>,
     /// Seconds each phase is measured.
     #[arg(long, default_value_t = 10)]
@@ -127,6 +145,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Baseline(args) => baseline_command(&args),
         Command::Run(args) => run_command(*args),
+        Command::PerfGroups(args) => perf_groups_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -146,10 +165,20 @@ fn baseline_command(args: &BaselineArgs) -> anyhow::Result<()> {
         println!("CPUs allowed:         {}", b.cpus);
         println!("ES256 signatures/s:   {:.0}", b.es256_signs_per_sec);
         println!("ES256 access JWTs/s:  {:.0}", b.es256_jws_per_sec);
-        println!("ES256 verifications/s: {:.0}", b.es256_verifies_per_sec);
+        println!("ES256 verifications/s (ring): {:.0}", b.es256_verifies_per_sec);
+        println!("ES256 verifications/s (p256): {:.0}", b.es256_verifies_p256_per_sec);
         println!("Argon2id hashes/s:    {:.1}", b.argon2id_hashes_per_sec);
         println!("CPU share:            {:.0} %", b.cpu_share * 100.0);
     }
+    Ok(())
+}
+
+fn perf_groups_command(args: &PerfGroupsArgs) -> anyhow::Result<()> {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).context("cannot read stdin")?;
+    let groups = perf_groups::tally(&input);
+    ensure!(groups.samples > 0, "no samples in the input (expected `perf script` output)");
+    print!("{}", perf_groups::markdown(&groups, args.micros_per_op));
     Ok(())
 }
 
@@ -199,10 +228,12 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
             }
         };
         eprintln!(
-            "baseline (CPUs {}): {:.0} ES256 signatures/s, {:.0} ES256 verifications/s, {:.1} Argon2id hashes/s",
+            "baseline (CPUs {}): {:.0} ES256 signatures/s, {:.0} ES256 verifications/s (ring), \
+             {:.0} (p256), {:.1} Argon2id hashes/s",
             measured.cpus,
             measured.es256_signs_per_sec,
             measured.es256_verifies_per_sec,
+            measured.es256_verifies_p256_per_sec,
             measured.argon2id_hashes_per_sec
         );
         Some(measured)
@@ -211,7 +242,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let results = runtime.block_on(async {
         let needs_citizens = args.phases.iter().any(|p| *p != Operation::ClientCredentials);
-        let needs_passkeys = args.phases.contains(&Operation::PasskeySignin);
+        let needs_passkeys = args.phases.iter().any(|p| p.needs_passkeys());
         let prepared = if needs_citizens {
             setup(&target, &users, &args.password, needs_passkeys).await?
         } else {
@@ -266,7 +297,7 @@ struct Prepared {
     /// The cookies of the first citizen's browser, whose SSO session the silent SSO phase
     /// uses.
     sso: html::Jar,
-    /// One registered software passkey per citizen (passkey sign-in only).
+    /// One registered software passkey per citizen (passkey phases only).
     passkeys: Arc<Vec<BenchPasskey>>,
     /// The issuer's origin, which the passkeys put in their client data.
     webauthn_origin: String,
@@ -304,15 +335,16 @@ async fn setup(target: &Target, users: &[String], password: &str, passkeys: bool
     Ok(Prepared { sso: jar, passkeys: Arc::new(keys), webauthn_origin })
 }
 
-/// A tracked ratio: an end-to-end rate over a per-core baseline rate.
+/// A ratio: an end-to-end rate over a per-core baseline rate. Tracked ratios have a
+/// target; the others (`target: None`) are shown to explain a tracked one.
 #[derive(Debug, Serialize)]
 struct Ratio {
     name: &'static str,
     numerator_per_sec: f64,
     denominator_per_sec: f64,
     ratio: f64,
-    target: f64,
-    met: bool,
+    target: Option<f64>,
+    met: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -365,7 +397,7 @@ impl Report {
             .collect();
         let rate = |op: Operation| operations.iter().find(|o| o.operation == op).map(|o| o.flow.per_sec);
         let mut ratios = Vec::new();
-        let mut ratio = |name, op, denominator: Option<f64>, target: f64| {
+        let mut ratio = |name, op, denominator: Option<f64>, target: Option<f64>| {
             if let (Some(numerator), Some(denominator)) = (rate(op), denominator) {
                 let value = if denominator > 0.0 { numerator / denominator } else { 0.0 };
                 ratios.push(Ratio {
@@ -374,7 +406,7 @@ impl Report {
                     denominator_per_sec: denominator,
                     ratio: value,
                     target,
-                    met: value >= target,
+                    met: target.map(|t| value >= t),
                 });
             }
         };
@@ -382,25 +414,39 @@ impl Report {
             "client-credentials grants/s ÷ ES256 signatures/s",
             Operation::ClientCredentials,
             baseline.as_ref().map(|b| b.es256_signs_per_sec),
-            0.50,
+            Some(0.50),
         );
         ratio(
             "silent SSO flows/s ÷ ES256 signatures/s",
             Operation::SilentSso,
             baseline.as_ref().map(|b| b.es256_signs_per_sec),
-            0.25,
+            Some(0.25),
         );
         ratio(
             "password sign-ins/s ÷ Argon2id hashes/s",
             Operation::PasswordSignin,
             baseline.as_ref().map(|b| b.argon2id_hashes_per_sec),
-            0.80,
+            Some(0.80),
         );
+        // The issue's target: passkey sign-ins per core at least 30 % of ES256 verifications
+        // per core. Against ring (the faster verifier) it is tracked, for the whole OIDC flow
+        // and for the ceremony alone; against p256 (what webauthn-rs-core verifies with)
+        // it only shows how much of the gap is the library: it cannot exceed 100 %.
+        let ring = baseline.as_ref().map(|b| b.es256_verifies_per_sec);
+        let p256 = baseline.as_ref().map(|b| b.es256_verifies_p256_per_sec);
+        ratio("passkey sign-in flows/s ÷ ES256 verifications/s (ring)", Operation::PasskeySignin, ring, Some(0.30));
         ratio(
-            "passkey sign-ins/s ÷ ES256 verifications/s",
+            "passkey sign-in flows/s ÷ ES256 verifications/s (p256, what the server uses)",
             Operation::PasskeySignin,
-            baseline.as_ref().map(|b| b.es256_verifies_per_sec),
-            0.30,
+            p256,
+            None,
+        );
+        ratio("passkey ceremonies/s ÷ ES256 verifications/s (ring)", Operation::PasskeyCeremony, ring, Some(0.30));
+        ratio(
+            "passkey ceremonies/s ÷ ES256 verifications/s (p256, what the server uses)",
+            Operation::PasskeyCeremony,
+            p256,
+            None,
         );
         Report {
             target: args.target.clone(),
@@ -420,13 +466,15 @@ impl Report {
             let _ = writeln!(
                 out,
                 "Baseline (per CPU-second on CPUs {}, which it had {:.0} % of the time): \
-                 {:.0} ES256 signatures/s ({:.0} whole access JWTs/s), {:.0} ES256 verifications/s, \
-                 {:.1} Argon2id hashes/s\n",
+                 {:.0} ES256 signatures/s ({:.0} whole access JWTs/s), \
+                 {:.0} ES256 verifications/s with ring, {:.0} ES256 verifications/s with p256 \
+                 (what the server uses, through webauthn-rs-core), {:.1} Argon2id hashes/s\n",
                 b.cpus,
                 b.cpu_share * 100.0,
                 b.es256_signs_per_sec,
                 b.es256_jws_per_sec,
                 b.es256_verifies_per_sec,
+                b.es256_verifies_p256_per_sec,
                 b.argon2id_hashes_per_sec
             );
         }
@@ -467,15 +515,27 @@ impl Report {
         let _ = writeln!(out, "\n| Ratio | Measured | Target | Met |");
         let _ = writeln!(out, "|---|---:|---:|---|");
         for r in &self.ratios {
+            let target = r.target.map_or_else(|| "–".to_owned(), |t| format!("≥ {:.0} %", t * 100.0));
+            let met = match r.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "(not a target)",
+            };
             let _ = writeln!(
                 out,
-                "| {} ({:.1} / {:.1}) | {:.1} % | ≥ {:.0} % | {} |",
+                "| {} ({:.1} / {:.1}) | {:.1} % | {target} | {met} |",
                 r.name,
                 r.numerator_per_sec,
                 r.denominator_per_sec,
                 r.ratio * 100.0,
-                r.target * 100.0,
-                if r.met { "yes" } else { "**no**" }
+            );
+        }
+        if self.ratios.iter().any(|r| r.target.is_none()) {
+            let _ = writeln!(
+                out,
+                "\nThe ratios against p256 are not targets: the server verifies with p256, so they \
+                 cannot exceed 100 %; they show how much of the gap to ring is the library and how \
+                 much is the rest of the request."
             );
         }
         out

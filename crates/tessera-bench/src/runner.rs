@@ -27,6 +27,10 @@ pub enum Operation {
     /// (d) authorize → sign-in page → passkey start → (software authenticator) → passkey
     /// finish → continue → code → `POST /token`.
     PasskeySignin,
+    /// (e) The passkey ceremony alone: passkey start → (software authenticator) → passkey
+    /// finish without an authorization request (assertion, counter, SSO session), from a
+    /// browser that has a CSRF cookie.
+    PasskeyCeremony,
 }
 
 impl Operation {
@@ -37,7 +41,13 @@ impl Operation {
             Operation::SilentSso => "silent SSO flow",
             Operation::PasswordSignin => "password sign-in flow",
             Operation::PasskeySignin => "passkey sign-in flow",
+            Operation::PasskeyCeremony => "passkey ceremony",
         }
+    }
+
+    /// Whether the setup must register a software passkey for every citizen.
+    pub fn needs_passkeys(self) -> bool {
+        matches!(self, Operation::PasskeySignin | Operation::PasskeyCeremony)
     }
 }
 
@@ -50,7 +60,8 @@ pub struct Phase {
     /// Usernames of the citizens to sign in (password sign-in), used in turn.
     pub users: Vec<String>,
     pub password: String,
-    /// The citizens' registered software passkeys (passkey sign-in), used in turn.
+    /// The citizens' registered software passkeys (passkey sign-in and ceremony), used in
+    /// turn.
     pub passkeys: Arc<Vec<BenchPasskey>>,
     /// The origin the authenticator puts in the client data: the issuer's.
     pub webauthn_origin: String,
@@ -127,6 +138,19 @@ async fn agent_loop(
     let mut recorder = Recorder::default();
     let mut last_end = measure_from;
     let flow = phase.operation.flow_name();
+    // The passkey ceremony's browser: on the sign-in page once (CSRF cookie and token),
+    // before any flow starts, so never measured.
+    let browser = if phase.operation == Operation::PasskeyCeremony {
+        match agent.csrf_browser().await {
+            Ok(browser) => Some(browser),
+            Err(e) => {
+                recorder.error(flow, format!("{e:#}"));
+                return (recorder, last_end);
+            }
+        }
+    } else {
+        None
+    };
     let mut round = 0usize;
     while Instant::now() < until {
         let started = Instant::now();
@@ -146,6 +170,14 @@ async fn agent_loop(
                     .await
                     .with_context(|| format!("passkey of {}", passkey.username)),
                 None => Err(anyhow::anyhow!("no passkey was registered in the setup")),
+            },
+            Operation::PasskeyCeremony => match (&browser, phase.passkeys.get(turn % phase.passkeys.len().max(1))) {
+                (Some(browser), Some(passkey)) => agent
+                    .passkey_ceremony(browser, passkey, &phase.webauthn_origin, &mut steps)
+                    .await
+                    .with_context(|| format!("passkey of {}", passkey.username)),
+                (None, _) => Err(anyhow::anyhow!("the agent has no CSRF cookie")),
+                (_, None) => Err(anyhow::anyhow!("no passkey was registered in the setup")),
             },
         };
         let ended = Instant::now();
@@ -184,5 +216,9 @@ mod tests {
         assert_eq!(Operation::from_str("passkey-signin", false).unwrap(), Operation::PasskeySignin);
         assert_eq!(serde_json::to_value(Operation::PasskeySignin).unwrap(), "passkey-signin");
         assert_eq!(Operation::PasskeySignin.flow_name(), "passkey sign-in flow");
+        assert_eq!(Operation::from_str("passkey-ceremony", false).unwrap(), Operation::PasskeyCeremony);
+        assert_eq!(serde_json::to_value(Operation::PasskeyCeremony).unwrap(), "passkey-ceremony");
+        assert!(Operation::PasskeyCeremony.needs_passkeys() && Operation::PasskeySignin.needs_passkeys());
+        assert!(!Operation::PasswordSignin.needs_passkeys());
     }
 }
