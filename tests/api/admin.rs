@@ -4,7 +4,7 @@
 
 use crate::fixtures::{PASSWORD, REDIRECT_URI, TestClient};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::oidc::browser::{Browser, hidden, post_json};
+use crate::oidc::browser::{Browser, attribute, hidden, post_json, unescape};
 use crate::oidc::flows::{authz, basic_of, code_for, post_form, redeem, token_ok};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -13,23 +13,6 @@ use tessera_store::audit::{self, AuditFilter};
 use tessera_testkit::softkey::SoftPasskey;
 
 const OTHER_URI: &str = "https://portal2.transport.example.gov.hk/callback";
-
-/// Undoes tera's HTML escaping of an attribute value.
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attribute(html: &str, name: &str) -> Option<String> {
-    let needle = format!("{name}=\"");
-    let at = html.find(&needle)? + needle.len();
-    let len = html[at..].find('"')?;
-    Some(unescape(&html[at..at + len]))
-}
 
 /// The text of the element with this id (its first text run).
 fn text_by_id(html: &str, id: &str) -> Option<String> {

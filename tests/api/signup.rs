@@ -3,28 +3,11 @@
 //! switch, and which only the browser that posted the profile can use.
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::oidc::browser::{Browser, hidden, post_json};
+use crate::oidc::browser::{Browser, attribute, hidden, post_json};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tessera_domain::{CitizenStatus, Username};
 use tessera_testkit::softkey::SoftPasskey;
-
-/// Undoes tera's HTML escaping of an attribute value.
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attribute(html: &str, name: &str) -> Option<String> {
-    let needle = format!("{name}=\"");
-    let at = html.find(&needle)? + needle.len();
-    let len = html[at..].find('"')?;
-    Some(unescape(&html[at..at + len]))
-}
 
 /// Posts the profile with the passkey choice; returns the address of the passkey page.
 async fn post_profile(browser: &Browser, username: &str) -> String {

@@ -7,31 +7,16 @@
 //! The virtual authenticator is added to the tab before the first navigation (it belongs
 //! to that tab). Screenshots go to `target/screenshots/passkeys-*.png`.
 
-use crate::common::{arrive, start_portal, start_portal_with, text_of};
+use crate::common::{arrive, start_portal, start_portal_with, text_of, until, without_autofill};
 use crate::fixtures::PASSWORD;
 use crate::helpers::spawn_app;
 use crate::webdriver::{self, Browser, TestResult};
 use fantoccini::error::CmdError;
 use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
-use std::time::Duration;
+use serde_json::json;
 
 const PASSKEY_ACR: &str = "urn:tessera:acr:passkey";
 const PASSWORD_ACR: &str = "urn:tessera:acr:password";
-
-/// Waits (up to 15 s) until the JavaScript expression `condition` is truthy; returns its value.
-async fn until(c: &Client, condition: &str) -> Result<Value, CmdError> {
-    let script = format!("return ({condition}) || null;");
-    for _ in 0..150 {
-        let value = c.execute(&script, vec![]).await?;
-        if !value.is_null() {
-            return Ok(value);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    webdriver::screenshot(c, "passkeys-failed").await?;
-    panic!("still not true: {condition}: {}", text_of(c, "body").await?);
-}
 
 async fn fill(c: &Client, css: &str, value: &str) -> TestResult {
     let field = c.find(Locator::Css(css)).await?;
@@ -46,21 +31,6 @@ async fn click(c: &Client, css: &str) -> TestResult {
 /// The names of the cookies the browser holds for the current page (HttpOnly ones included).
 async fn cookie_names(c: &Client) -> Result<Vec<String>, CmdError> {
     Ok(c.get_all_cookies().await?.iter().map(|cookie| cookie.name().to_owned()).collect())
-}
-
-/// Makes this tab a browser without passkey autofill (conditional mediation), so that the
-/// button is what signs in: with a virtual authenticator an autofill request would
-/// otherwise resolve on its own as soon as the page loads.
-async fn without_autofill(c: &Client) -> TestResult {
-    webdriver::cdp(c, "Page.enable", json!({})).await?;
-    webdriver::cdp(
-        c,
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({"source": "if (window.PublicKeyCredential) Object.defineProperty(PublicKeyCredential, \
-            'isConditionalMediationAvailable', {value: () => Promise.resolve(false), configurable: true});"}),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Opens the account page, which sends a visitor to sign in first, and signs in there

@@ -123,6 +123,10 @@ mod civil_tests {
         assert_eq!(UnixTime::EPOCH.rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(UnixTime::from_secs(1_709_224_205).rfc3339(), "2024-02-29T16:30:05Z");
         assert_eq!(UnixTime::from_secs(1_709_224_205).civil(8 * 3600), (2024, 3, 1, 0, 30, 5));
+        let day = |d: i64| UnixTime::from_secs(d * 86_400).civil(0);
+        assert_eq!(day(-1), (1969, 12, 31, 0, 0, 0));
+        assert_eq!(day(11_016), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(day(20_818), (2026, 12, 31, 0, 0, 0));
     }
 }
 

@@ -25,6 +25,24 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     Some(tag[v..v + len].replace("&amp;", "&").replace("&quot;", "\"").replace("&#x27;", "'"))
 }
 
+/// Undoes tera's HTML escaping of an attribute value or text.
+pub fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The (unescaped) value of the first attribute `name` in a page.
+pub fn attribute(html: &str, name: &str) -> Option<String> {
+    let needle = format!("{name}=\"");
+    let at = html.find(&needle)? + needle.len();
+    let len = html[at..].find('"')?;
+    Some(unescape(&html[at..at + len]))
+}
+
 /// The query parameters of a redirect's `Location`.
 pub fn location_params(res: &reqwest::Response) -> (Url, HashMap<String, String>) {
     let location = res.headers()["location"].to_str().unwrap();

@@ -31,8 +31,6 @@ pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
 
 /// Where a visitor without a session is sent: sign in, then come back.
 const SIGN_IN_FOR_ACCOUNT: &str = "/signin?next=%2Faccount";
-/// Where a citizen whose sign-in is too old for a change is sent.
-const SIGN_IN_AGAIN_FOR_ACCOUNT: &str = "/signin?next=%2Faccount&reauth=1";
 
 /// The live SSO session of this browser and its citizen, if any (and the citizen may
 /// still sign in).
@@ -58,6 +56,25 @@ pub async fn signed_in_citizen(
 /// last [`RECENT_SIGN_IN_SECS`]: required to remove a passkey.
 pub fn signed_in_recently(session: &SsoSession, now: UnixTime) -> bool {
     now.secs_since(session.auth_time) <= RECENT_SIGN_IN_SECS
+}
+
+/// The citizen of this browser for a change that needs a sign-in in the last
+/// [`RECENT_SIGN_IN_SECS`], or where to send them first: to sign in (no session), or to
+/// sign in again (too old); either way back to `page` (one of the sign-in return pages).
+pub(crate) async fn recent_citizen(
+    req: &HttpRequest,
+    state: &AppState,
+    now: UnixTime,
+    page: &str,
+) -> Result<Result<Citizen, HttpResponse>, WebError> {
+    let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
+    match signed_in_citizen(req, state, now).await? {
+        None => Ok(Err(see_other(&format!("/signin?next={next}")))),
+        Some((session, _)) if !signed_in_recently(&session, now) => {
+            Ok(Err(see_other(&format!("/signin?next={next}&reauth=1"))))
+        }
+        Some((_, citizen)) => Ok(Ok(citizen)),
+    }
 }
 
 /// A time as the account page shows it: Hong Kong time (UTC+8, no daylight saving),
@@ -181,12 +198,10 @@ pub async fn remove_post(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
     let now = SystemClock.now();
-    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
-        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    let citizen = match recent_citizen(&req, &state, now, "/account").await? {
+        Ok(citizen) => citizen,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !signed_in_recently(&session, now) {
-        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
-    }
     let Ok(id) = PasskeyId::parse(&path) else {
         return account_page(&req, &state, &citizen, None, Some("account_error_not_found"), StatusCode::NOT_FOUND)
             .await;
@@ -223,12 +238,10 @@ pub async fn password_post(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
     let now = SystemClock.now();
-    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
-        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    let citizen = match recent_citizen(&req, &state, now, "/account").await? {
+        Ok(citizen) => citizen,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !signed_in_recently(&session, now) {
-        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
-    }
     let password = form.get("password").unwrap_or("");
     if form.get("password_confirm").unwrap_or("") != password {
         return account_page(
@@ -263,12 +276,10 @@ pub async fn password_remove_post(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
     let now = SystemClock.now();
-    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
-        return Ok(see_other(SIGN_IN_FOR_ACCOUNT));
+    let citizen = match recent_citizen(&req, &state, now, "/account").await? {
+        Ok(citizen) => citizen,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !signed_in_recently(&session, now) {
-        return Ok(see_other(SIGN_IN_AGAIN_FOR_ACCOUNT));
-    }
     match state.passwords.remove_password(citizen.id, now).await {
         Ok(()) => {
             let ended = state.oidc.revoke_citizen_grants(citizen.id, None, now).await?;

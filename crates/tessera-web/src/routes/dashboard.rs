@@ -8,7 +8,7 @@
 //! - `GET /account/sessions`, `POST /account/sessions/{sid}/end`, `POST /account/sessions/end-all`
 //! - `GET /account/activity[?before=<event id>]`
 
-use super::account::{hong_kong_time, signed_in_citizen, signed_in_recently};
+use super::account::{hong_kong_time, recent_citizen, signed_in_citizen};
 use super::authorize::{client_view, see_other};
 use super::{render_status, request_locale};
 use crate::cookies::{sso_cookie_removal, sso_token};
@@ -69,6 +69,26 @@ fn notice(req: &HttpRequest, known: &[(&str, &'static str)]) -> Option<&'static 
     known.iter().find(|(k, _)| *k == done).map(|(_, v)| *v)
 }
 
+/// The registered clients among `ids` (each looked up once; unknown ones left out).
+async fn clients_by_id<'a>(
+    state: &AppState,
+    ids: impl Iterator<Item = &'a String>,
+) -> Result<BTreeMap<String, tessera_domain::Client>, WebError> {
+    let mut found = BTreeMap::new();
+    for raw in ids {
+        if found.contains_key(raw) {
+            continue;
+        }
+        let Ok(id) = ClientId::parse(raw) else { continue };
+        let client =
+            state.db.run(move |conn| tessera_store::clients::by_id(conn, &id)).await.map_err(ServiceError::from)?;
+        if let Some(client) = client {
+            found.insert(raw.clone(), client);
+        }
+    }
+    Ok(found)
+}
+
 // ---- Profile ------------------------------------------------------------------------------
 
 async fn profile_page(
@@ -126,12 +146,10 @@ pub async fn profile_post(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(&req, &state, form.get("csrf"))?;
     let now = SystemClock.now();
-    let Some((session, citizen)) = signed_in_citizen(&req, &state, now).await? else {
-        return Ok(see_other(&sign_in_for("/account/profile")));
+    let citizen = match recent_citizen(&req, &state, now, "/account/profile").await? {
+        Ok(citizen) => citizen,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !signed_in_recently(&session, now) {
-        return Ok(see_other("/signin?next=%2Faccount%2Fprofile&reauth=1"));
-    }
     let field = |name: &str| form.get(name).map(str::to_owned);
     let edit = SignupForm {
         username: String::new(),
@@ -290,22 +308,14 @@ pub async fn sessions_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
     };
     let locale = request_locale(&req, &state);
     let sessions = state.oidc.sso().list(citizen.id, now).await?;
-    let mut departments: BTreeMap<String, String> = BTreeMap::new();
-    for session in &sessions {
-        for client in &session.clients {
-            if departments.contains_key(client) {
-                continue;
-            }
-            let Ok(id) = ClientId::parse(client) else { continue };
-            let found =
-                state.db.run(move |conn| tessera_store::clients::by_id(conn, &id)).await.map_err(ServiceError::from)?;
-            if let Some(found) = found {
-                let view = client_view(&found, locale);
-                departments
-                    .insert(client.clone(), format!("{} · {}", view["department"].as_str().unwrap_or(""), found.name));
-            }
-        }
-    }
+    let departments: BTreeMap<String, String> = clients_by_id(&state, sessions.iter().flat_map(|s| &s.clients))
+        .await?
+        .into_iter()
+        .map(|(id, client)| {
+            let view = client_view(&client, locale);
+            (id, format!("{} · {}", view["department"].as_str().unwrap_or_default(), client.name))
+        })
+        .collect();
     let views: Vec<Value> = sessions
         .iter()
         .map(|s| {
@@ -395,23 +405,14 @@ pub async fn activity_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
         state.db.run(move |conn| tessera_store::audit::list(conn, &filter)).await.map_err(ServiceError::from)?;
     let more = events.len() > ACTIVITY_PAGE as usize;
     events.truncate(ACTIVITY_PAGE as usize);
-    let mut departments: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for event in &events {
-        if let Some(client) = &event.client_id
-            && !departments.contains_key(client)
-        {
-            let name = match ClientId::parse(client) {
-                Ok(id) => state
-                    .db
-                    .run(move |conn| tessera_store::clients::by_id(conn, &id))
-                    .await
-                    .map_err(ServiceError::from)?
-                    .map(|c| client_view(&c, locale)["department"].as_str().unwrap_or_default().to_owned()),
-                Err(_) => None,
-            };
-            departments.insert(client.clone(), name);
-        }
-    }
+    let departments: BTreeMap<String, String> =
+        clients_by_id(&state, events.iter().filter_map(|e| e.client_id.as_ref()))
+            .await?
+            .into_iter()
+            .map(|(id, client)| {
+                (id, client_view(&client, locale)["department"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect();
     let catalogs = state.pages.catalogs();
     let views: Vec<Value> = events
         .iter()
@@ -423,7 +424,7 @@ pub async fn activity_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
                 "kind": e.kind.as_str(),
                 "at": time_view(e.at),
                 "failed": e.outcome == Outcome::Failure,
-                "department": e.client_id.as_ref().and_then(|c| departments.get(c).cloned().flatten()),
+                "department": e.client_id.as_ref().and_then(|c| departments.get(c)),
             })
         })
         .collect();

@@ -514,17 +514,22 @@ fn show(value: &Value) -> String {
     }
 }
 
-pub async fn approvals_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let operator = operator_of(&req)?;
+/// Every change waiting for approval, marked when it is the operator's own.
+async fn pending_views(state: &AppState, operator: &Operator) -> Result<Vec<Value>, WebError> {
     let pending = client_admin::pending_changes(&state.db).await.map_err(admin_failure)?;
     let mut views = Vec::with_capacity(pending.len());
     for change in &pending {
-        let mut view = change_view(&state, change).await?;
+        let mut view = change_view(state, change).await?;
         view["own"] = json!(change.proposed_by == operator.id());
         views.push(view);
     }
+    Ok(views)
+}
+
+pub async fn approvals_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let operator = operator_of(&req)?;
     let mut context = tera::Context::new();
-    context.insert("changes", &views);
+    context.insert("changes", &pending_views(&state, &operator).await?);
     let notice = match crate::form::query_params(&req).get("done") {
         Some("approved") => Some("admin_notice_approved"),
         Some("rejected") => Some("admin_notice_rejected"),
@@ -562,15 +567,8 @@ async fn decide(
         Err(AdminError::NotFound) => return crate::routes::errors::not_found(req, state).await,
         Err(e) => return Err(admin_failure(e)),
     };
-    let pending = client_admin::pending_changes(&state.db).await.map_err(admin_failure)?;
-    let mut views = Vec::with_capacity(pending.len());
-    for change in &pending {
-        let mut view = change_view(&state, change).await?;
-        view["own"] = json!(change.proposed_by == operator.id());
-        views.push(view);
-    }
     let mut context = tera::Context::new();
-    context.insert("changes", &views);
+    context.insert("changes", &pending_views(&state, &operator).await?);
     context.insert("problem", state.pages.catalogs().message(locale, key));
     admin_page(&req, &state, &operator, "admin_approvals.html", "/admin/approvals", context, StatusCode::FORBIDDEN)
 }
