@@ -278,8 +278,10 @@ async fn an_operator_registers_a_service_a_second_approves_it_and_a_citizen_shar
             }
             assert!(!entry.contains("Phone number"), "only the scopes asked for: {entry}");
             click(&c, &format!("{share} details.share-history summary")).await?;
-            let receipts = c.find_all(Locator::Css(&format!("{share} details.share-history li a"))).await?;
+            let receipts = c.find_all(Locator::Css(&format!("{share} details.share-history li"))).await?;
             assert_eq!(receipts.len(), 1, "one consent receipt");
+            let downloads = c.find_all(Locator::Css(&format!("{share} details.share-history li a[download]"))).await?;
+            assert_eq!(downloads.len(), 1, "its JSON download");
             let withdraw = format!("{share} form[action$=\"/withdraw\"] button");
             assert_eq!(text_of(&c, &withdraw).await?, format!("Stop sharing with {DEPARTMENT_EN} · {SERVICE}"));
             scroll_to(&c, &share).await?;

@@ -10,6 +10,43 @@ use std::collections::BTreeMap;
 use tessera_domain::{AuditEvent, AuditKind, CitizenId, Client, ClientId, Consent, ConsentId, Outcome, UnixTime};
 use tessera_store::{audit, clients, consents};
 
+/// A consent receipt (see [`Oidc::consent_receipt`]).
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub consent: Consent,
+    pub client: Client,
+    /// What this department knows the citizen as (pairwise per department by default).
+    pub subject: String,
+    pub issuer: String,
+}
+
+impl Receipt {
+    /// The receipt as JSON the citizen can keep.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let consent = &self.consent;
+        let claims: Vec<Value> = consent
+            .claims
+            .iter()
+            .map(|name| json!({ "claim": name, "scope": claim_def(name).map(|d| d.scope) }))
+            .collect();
+        json!({
+            "receipt_id": consent.id.to_string(),
+            "issuer": self.issuer,
+            "department": { "en": self.client.department_en, "zh-HK": self.client.department_zh },
+            "service": self.client.name,
+            "client_id": self.client.id.as_str(),
+            "subject": self.subject,
+            "scopes": consent.scopes,
+            "claims": claims,
+            "granted_at": consent.granted_at.rfc3339(),
+            "withdrawn_at": consent.revoked_at.map(UnixTime::rfc3339),
+            "last_shared_at": consent.last_shared_at.map(UnixTime::rfc3339),
+            "in_force": consent.is_live(),
+        })
+    }
+}
+
 /// One department the citizen has shared data with.
 #[derive(Debug, Clone)]
 pub struct Share {
@@ -49,33 +86,15 @@ impl Oidc {
     }
 
     /// A consent receipt: what the citizen agreed to share, with whom, when, and whether it
-    /// is still in force, as JSON the citizen can keep. `None` if the consent is not theirs.
-    pub async fn consent_receipt(&self, citizen: CitizenId, id: ConsentId) -> Result<Option<Value>, ServiceError> {
+    /// is still in force. `None` if the consent is not theirs.
+    pub async fn consent_receipt(&self, citizen: CitizenId, id: ConsentId) -> Result<Option<Receipt>, ServiceError> {
         let Some(consent) = self.db.run(move |conn| consents::by_id(conn, citizen, id)).await? else {
             return Ok(None);
         };
         let client_id = consent.client_id.clone();
         let Some(client) = self.db.run(move |conn| clients::by_id(conn, &client_id)).await? else { return Ok(None) };
-        let claims: Vec<Value> = consent
-            .claims
-            .iter()
-            .map(|name| json!({ "claim": name, "scope": claim_def(name).map(|d| d.scope) }))
-            .collect();
-        Ok(Some(json!({
-            "receipt_id": consent.id.to_string(),
-            "issuer": self.issuer,
-            "department": { "en": client.department_en, "zh-HK": client.department_zh },
-            "service": client.name,
-            "client_id": client.id.as_str(),
-            // What this department knows the citizen as (pairwise per department by default).
-            "subject": self.subject(&client, citizen),
-            "scopes": consent.scopes,
-            "claims": claims,
-            "granted_at": consent.granted_at.rfc3339(),
-            "withdrawn_at": consent.revoked_at.map(UnixTime::rfc3339),
-            "last_shared_at": consent.last_shared_at.map(UnixTime::rfc3339),
-            "in_force": consent.is_live(),
-        })))
+        let subject = self.subject(&client, citizen);
+        Ok(Some(Receipt { consent, client, subject, issuer: self.issuer.clone() }))
     }
 
     /// The citizen withdraws their consent for a department: the consent ends, the

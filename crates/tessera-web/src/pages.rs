@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account_profile.html", include_str!("../../../templates/account_profile.html")),
     ("account_sharing.html", include_str!("../../../templates/account_sharing.html")),
     ("account_sessions.html", include_str!("../../../templates/account_sessions.html")),
+    ("account_receipt.html", include_str!("../../../templates/account_receipt.html")),
     ("account_activity.html", include_str!("../../../templates/account_activity.html")),
     ("forms.html", include_str!("../../../templates/forms.html")),
     ("admin_nav.html", include_str!("../../../templates/admin_nav.html")),
@@ -153,6 +154,14 @@ mod tests {
                 ctx(json!({"csrf": "c", "username": "chan", "shares": [
                     {"client_id": "td", "client": client, "live": true, "consent_id": "k1", "claims": [], "offline": false,
                      "first": {"shown": "s", "iso": "x"}, "last": null, "history": []}]})),
+            ],
+            "account_receipt.html" => vec![
+                ctx(json!({"csrf": "c", "username": "chan", "receipt_id": "k1", "client": client, "subject": "sub-1",
+                    "scopes": ["openid", "email"], "claims": ["claim_email"], "granted": {"shown": "a", "iso": "b"},
+                    "ended": null, "last": {"shown": "a", "iso": "b"}, "in_force": true})),
+                ctx(json!({"csrf": "c", "username": "chan", "receipt_id": "k0", "client": client, "subject": "sub-1",
+                    "scopes": ["openid"], "claims": [], "granted": {"shown": "a", "iso": "b"},
+                    "ended": {"shown": "c", "iso": "d"}, "last": null, "in_force": false})),
             ],
             "account_sessions.html" => {
                 vec![ctx(json!({"csrf": "c", "username": "chan", "notice": "sessions_notice_ended", "sessions": [

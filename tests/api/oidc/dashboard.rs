@@ -54,7 +54,12 @@ async fn withdrawing_consent_stops_the_departments_tokens_at_once_and_the_next_s
         .expect("a receipt link")
         .to_owned();
 
-    // The receipt: a JSON download of what was agreed, with the department's own subject.
+    // The receipt: a page in the citizen's language, and the same as a JSON download.
+    let view = s.browser.get(&receipt_link).await;
+    assert_eq!(view.status(), StatusCode::OK);
+    let view = view.text().await.unwrap();
+    assert!(view.contains("Consent receipt") && view.contains("Email address"), "{view}");
+    let receipt_link = format!("{receipt_link}.json");
     let res = s.browser.get(&receipt_link).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));

@@ -4,7 +4,7 @@
 //!
 //! - `GET|POST /account/profile` (changes need a sign-in in the last 10 minutes)
 //! - `GET /account/sharing`, `POST /account/sharing/{client_id}/withdraw`,
-//!   `GET /account/sharing/receipts/{consent_id}` (the receipt as a JSON download)
+//!   `GET /account/sharing/receipts/{consent_id}` (the receipt; `.json` appended: a download)
 //! - `GET /account/sessions`, `POST /account/sessions/{sid}/end`, `POST /account/sessions/end-all`
 //! - `GET /account/activity[?before=<event id>]`
 
@@ -244,6 +244,8 @@ pub async fn withdraw_post(
     Ok(see_other("/account/sharing?done=withdrawn"))
 }
 
+/// `GET /account/sharing/receipts/{consent_id}`: the receipt as a page in the citizen's
+/// language; with `.json` appended, the same receipt as a JSON download.
 pub async fn receipt_get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -252,21 +254,41 @@ pub async fn receipt_get(
     let Some((_, citizen)) = signed_in_citizen(&req, &state, SystemClock.now()).await? else {
         return Ok(see_other(&sign_in_for("/account/sharing")));
     };
-    let receipt = match ConsentId::parse(path.trim_end_matches(".json")) {
+    let (raw, json) = match path.strip_suffix(".json") {
+        Some(id) => (id, true),
+        None => (path.as_str(), false),
+    };
+    let receipt = match ConsentId::parse(raw) {
         Ok(id) => state.oidc.consent_receipt(citizen.id, id).await?,
         Err(_) => None,
     };
     let Some(receipt) = receipt else { return super::errors::not_found(req, state).await };
-    let name = format!("tessera-consent-{}.json", receipt["receipt_id"].as_str().unwrap_or("receipt"));
-    let body = serde_json::to_string_pretty(&receipt).map_err(|e| WebError::Render(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(name)],
-        })
-        .body(body))
+    if json {
+        let name = format!("tessera-consent-{}.json", receipt.consent.id);
+        let body = serde_json::to_string_pretty(&receipt.to_json()).map_err(|e| WebError::Render(e.to_string()))?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+            .insert_header(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(name)],
+            })
+            .body(body));
+    }
+    let locale = request_locale(&req, &state);
+    let consent = &receipt.consent;
+    let mut context = tera::Context::new();
+    context.insert("receipt_id", &consent.id.to_string());
+    context.insert("client", &client_view(&receipt.client, locale));
+    context.insert("subject", &receipt.subject);
+    context.insert("scopes", &consent.scopes);
+    let claims: Vec<&str> = consent.claims.iter().filter_map(|c| claim_def(c)).map(|d| d.label_key).collect();
+    context.insert("claims", &claims);
+    context.insert("granted", &time_view(consent.granted_at));
+    context.insert("ended", &consent.revoked_at.map(time_view));
+    context.insert("last", &consent.last_shared_at.map(time_view));
+    context.insert("in_force", &consent.is_live());
+    page(&req, &state, "account_receipt.html", &citizen, context, StatusCode::OK)
 }
 
 // ---- Sessions -----------------------------------------------------------------------------
