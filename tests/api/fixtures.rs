@@ -35,6 +35,7 @@ pub fn department() -> NewClient {
         department_en: "Transport Department".into(),
         department_zh: "運輸署".into(),
         name: "Driving licence renewal".into(),
+        name_zh: "續領駕駛執照".into(),
         redirect_uris: vec![REDIRECT_URI.into()],
         post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
         allowed_scopes: ["openid", "profile", "email", "phone", "address", "offline_access", "hk_identity"]

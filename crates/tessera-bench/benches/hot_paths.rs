@@ -248,8 +248,9 @@ fn passwords(c: &mut Criterion) {
     group.finish();
 }
 
-/// All 16 columns of `clients`, as a tuple.
+/// All 17 columns of `clients`, as a tuple.
 type ClientTuple = (
+    String,
     String,
     String,
     String,
@@ -285,6 +286,7 @@ fn database(c: &mut Criterion) {
             department_en: "Benchmark Department".into(),
             department_zh: "基準測試部".into(),
             name: "Load test".into(),
+            name_zh: String::new(),
             redirect_uris: vec!["http://localhost:9/cb".into()],
             post_logout_redirect_uris: Vec::new(),
             allowed_scopes: vec!["openid".into(), "profile".into(), "email".into()],

@@ -31,6 +31,8 @@ pub struct Client {
     pub department_zh: String,
     /// The application's display name.
     pub name: String,
+    /// The application's name in Chinese; empty when it has none (pages show `name`).
+    pub name_zh: String,
     /// Exact-match redirect URIs, as registered.
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,

@@ -76,6 +76,7 @@ pub struct ClientEdit {
     pub department_en: String,
     pub department_zh: String,
     pub name: String,
+    pub name_zh: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub allowed_scopes: Vec<String>,
@@ -133,6 +134,7 @@ fn audit_view(client: &Client) -> serde_json::Value {
         "department_en": client.department_en,
         "department_zh": client.department_zh,
         "name": client.name,
+        "name_zh": client.name_zh,
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "allowed_scopes": client.allowed_scopes,
@@ -210,6 +212,7 @@ pub async fn edit_client(
         department_en: edit.department_en,
         department_zh: edit.department_zh,
         name: edit.name,
+        name_zh: edit.name_zh,
         redirect_uris: edit.redirect_uris,
         post_logout_redirect_uris: edit.post_logout_redirect_uris,
         allowed_scopes: edit.allowed_scopes,
@@ -231,11 +234,13 @@ pub async fn edit_client(
     set("department_en", valid.department_en != current.department_en);
     set("department_zh", valid.department_zh != current.department_zh);
     set("name", valid.name != current.name);
+    set("name_zh", valid.name_zh != current.name_zh);
     set("require_pkce", valid.require_pkce != current.require_pkce);
     set("id_token_alg", valid.id_token_alg != current.id_token_alg);
     updated.department_en = valid.department_en.clone();
     updated.department_zh = valid.department_zh.clone();
     updated.name = valid.name.clone();
+    updated.name_zh = valid.name_zh.clone();
     updated.require_pkce = valid.require_pkce;
     updated.id_token_alg = valid.id_token_alg.clone();
 

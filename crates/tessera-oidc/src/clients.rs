@@ -30,6 +30,9 @@ pub struct NewClient {
     pub department_zh: String,
     /// The application's display name.
     pub name: String,
+    /// The application's name in Chinese (optional).
+    #[serde(default)]
+    pub name_zh: String,
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -158,6 +161,10 @@ pub fn validate_new_client(new: NewClient, now: UnixTime) -> Result<(Client, Opt
     let department_en = check_name("department_en", &new.department_en, &mut problems);
     let department_zh = check_name("department_zh", &new.department_zh, &mut problems);
     let name = check_name("name", &new.name, &mut problems);
+    let name_zh = new.name_zh.trim().to_owned();
+    if name_zh.chars().count() > MAX_NAME_CHARS || name_zh.chars().any(char::is_control) {
+        problems.push(ClientProblem::NameTooLong { field: "name_zh" });
+    }
 
     if new.redirect_uris.is_empty() {
         problems.push(ClientProblem::NoRedirectUri);
@@ -229,6 +236,7 @@ pub fn validate_new_client(new: NewClient, now: UnixTime) -> Result<(Client, Opt
         department_en,
         department_zh,
         name,
+        name_zh,
         redirect_uris,
         post_logout_redirect_uris,
         allowed_scopes,
@@ -319,6 +327,7 @@ pub(crate) fn test_client(id: &str) -> Client {
         department_en: "Transport Department".to_owned(),
         department_zh: "運輸署".to_owned(),
         name: "Licensing portal".to_owned(),
+        name_zh: String::new(),
         redirect_uris: vec![format!("https://{id}.example.gov.hk/cb")],
         post_logout_redirect_uris: vec![],
         allowed_scopes: crate::scope::SUPPORTED_SCOPES.iter().map(|s| (*s).to_owned()).collect(),

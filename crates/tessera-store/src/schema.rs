@@ -60,6 +60,7 @@ diesel::table! {
         department_en -> Text,
         department_zh -> Text,
         name -> Text,
+        name_zh -> Text,
         redirect_uris -> Text,
         post_logout_redirect_uris -> Text,
         allowed_scopes -> Text,

@@ -20,6 +20,9 @@ pub struct ClientAddArgs {
     /// The service's name, shown on the consent page, e.g. "Driving licence renewal".
     #[arg(long)]
     pub name: String,
+    /// The service's name in Chinese, e.g. "續領駕駛執照" (optional).
+    #[arg(long, default_value = "")]
+    pub name_zh: String,
     /// A redirect URI, matched exactly (repeat for several). https, or http on localhost.
     #[arg(long = "redirect-uri", required = true)]
     pub redirect_uris: Vec<String>,
@@ -66,6 +69,7 @@ pub async fn client_add(settings: &Settings, args: ClientAddArgs) -> anyhow::Res
         department_en: args.department_en,
         department_zh: args.department_zh,
         name: args.name,
+        name_zh: args.name_zh,
         redirect_uris: args.redirect_uris,
         post_logout_redirect_uris: args.post_logout_redirect_uris,
         allowed_scopes: scopes,

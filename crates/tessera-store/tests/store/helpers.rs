@@ -109,6 +109,7 @@ pub fn client(id: &str) -> Client {
         department_en: "Transport Department".into(),
         department_zh: "運輸署".into(),
         name: "Licensing portal".into(),
+        name_zh: String::new(),
         redirect_uris: vec!["https://td.example.gov.hk/callback".into(), "https://td.example.gov.hk/cb?x=\"1\"".into()],
         post_logout_redirect_uris: vec!["https://td.example.gov.hk/".into()],
         allowed_scopes: vec!["openid".into(), "profile".into(), "email".into()],

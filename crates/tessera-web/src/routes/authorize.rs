@@ -101,9 +101,11 @@ pub fn error_page(req: &HttpRequest, state: &AppState, reason: FatalReason) -> R
 
 /// The client as the pages show it, in the page's language.
 pub fn client_view(client: &Client, locale: Locale) -> serde_json::Value {
-    let department = match locale {
-        Locale::ZhHk if !client.department_zh.is_empty() => &client.department_zh,
-        _ => &client.department_en,
-    };
-    serde_json::json!({ "department": department, "name": client.name })
+    fn pick<'a>(locale: Locale, en: &'a str, zh: &'a str) -> &'a str {
+        if locale == Locale::ZhHk && !zh.is_empty() { zh } else { en }
+    }
+    serde_json::json!({
+        "department": pick(locale, &client.department_en, &client.department_zh),
+        "name": pick(locale, &client.name, &client.name_zh),
+    })
 }

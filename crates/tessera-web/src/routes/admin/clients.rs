@@ -76,6 +76,7 @@ fn form_values(form: &FormParams) -> Value {
         "department_en": get("department_en"),
         "department_zh": get("department_zh"),
         "name": get("name"),
+        "name_zh": get("name_zh"),
         "redirect_uris": get("redirect_uris"),
         "post_logout_redirect_uris": get("post_logout_redirect_uris"),
         "scopes": form.all("scope"),
@@ -93,6 +94,7 @@ fn client_values(client: &Client) -> Value {
         "department_en": client.department_en,
         "department_zh": client.department_zh,
         "name": client.name,
+        "name_zh": client.name_zh,
         "redirect_uris": client.redirect_uris.join("\n"),
         "post_logout_redirect_uris": client.post_logout_redirect_uris.join("\n"),
         "scopes": client.allowed_scopes,
@@ -115,9 +117,12 @@ fn form_context(values: Value, problems: Vec<String>) -> tera::Context {
 
 /// A client as the list and detail pages show it.
 fn client_view(client: &Client, pending: Option<&tessera_domain::ClientChange>, locale: Locale) -> Value {
-    let department = match locale {
-        Locale::ZhHk if !client.department_zh.is_empty() => &client.department_zh,
-        _ => &client.department_en,
+    let (department, name) = match locale {
+        Locale::ZhHk => (
+            if client.department_zh.is_empty() { &client.department_en } else { &client.department_zh },
+            if client.name_zh.is_empty() { &client.name } else { &client.name_zh },
+        ),
+        Locale::En => (&client.department_en, &client.name),
     };
     let state = match (client.enabled, pending.map(|c| c.kind)) {
         (false, Some(ChangeKind::Create)) => "awaiting",
@@ -127,7 +132,7 @@ fn client_view(client: &Client, pending: Option<&tessera_domain::ClientChange>, 
     json!({
         "id": client.id.as_str(),
         "department": department,
-        "name": client.name,
+        "name": name,
         "state": state,
         "pending_change": pending.map(|c| c.id.to_string()),
         "public": client.token_endpoint_auth_method == TokenEndpointAuthMethod::None,
@@ -186,6 +191,7 @@ pub async fn create_post(
         department_en: form.get("department_en").unwrap_or_default().to_owned(),
         department_zh: form.get("department_zh").unwrap_or_default().to_owned(),
         name: form.get("name").unwrap_or_default().to_owned(),
+        name_zh: form.get("name_zh").unwrap_or_default().to_owned(),
         redirect_uris: lines(form.get("redirect_uris")),
         post_logout_redirect_uris: lines(form.get("post_logout_redirect_uris")),
         allowed_scopes: form.all("scope").into_iter().map(str::to_owned).collect(),
@@ -364,6 +370,7 @@ pub async fn edit_post(
         department_en: form.get("department_en").unwrap_or_default().to_owned(),
         department_zh: form.get("department_zh").unwrap_or_default().to_owned(),
         name: form.get("name").unwrap_or_default().to_owned(),
+        name_zh: form.get("name_zh").unwrap_or_default().to_owned(),
         redirect_uris: lines(form.get("redirect_uris")),
         post_logout_redirect_uris: lines(form.get("post_logout_redirect_uris")),
         allowed_scopes: form.all("scope").into_iter().map(str::to_owned).collect(),

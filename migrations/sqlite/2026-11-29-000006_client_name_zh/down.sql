@@ -1,0 +1,1 @@
+ALTER TABLE clients DROP COLUMN name_zh;
