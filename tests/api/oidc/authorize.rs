@@ -560,7 +560,10 @@ async fn ui_locales_zh_hk_renders_the_consent_page_in_chinese() {
     assert!(html.contains("name=\"decision\""), "not the consent page: {html}");
     assert!(html.contains(r#"<html lang="zh-HK">"#), "consent page not in Chinese: {html}");
     let department = s.client.client.department_zh.as_str();
-    assert!(html.contains(department) && html.contains("續領駕駛執照"), "the department and service in Chinese: {html}");
+    assert!(
+        html.contains(department) && html.contains("續領駕駛執照"),
+        "the department and service in Chinese: {html}"
+    );
     assert!(!html.contains(s.client.client.name.as_str()), "not the English service name: {html}");
 }
 
