@@ -273,13 +273,36 @@ async function stopAutofill() {
   delete root.dataset.autofill;
 }
 
-async function signInWithButton(button) {
+/**
+ * Runs one ceremony that `button` started: one at a time, with the progress shown; a
+ * failure is shown in the page's language and the button can be used again. On success
+ * `work` leaves the page, so the button stays disabled.
+ */
+async function withButton(button, work) {
   if (busy) return;
   busy = true;
   button.disabled = true;
   clearError();
   progress(true);
   try {
+    await work();
+  } catch (error) {
+    showError(error);
+    busy = false;
+    button.disabled = false;
+  }
+}
+
+/** Whether this browser can do `need` ("get" or "create"); if not, the page says so. */
+function canDo(need) {
+  if (supported() && typeof navigator.credentials[need] === "function") return true;
+  const note = root.querySelector("[data-passkey-unsupported]");
+  if (note) note.hidden = false;
+  return false;
+}
+
+function signInWithButton(button) {
+  return withButton(button, async () => {
     await stopAutofill();
     // Usernameless unless the citizen already typed a username: then only that
     // account's passkeys are asked for.
@@ -288,20 +311,12 @@ async function signInWithButton(button) {
     const ceremony = await post("/passkey/signin/start", username ? { username } : {});
     const credential = await navigator.credentials.get({ publicKey: requestOptions(ceremony.options) });
     await finishSignIn(ceremony.ceremony, credential);
-  } catch (error) {
-    showError(error);
-    busy = false;
-    button.disabled = false;
-  }
+  });
 }
 
 function initSignIn() {
   const section = root.querySelector("[data-passkey-signin]");
-  if (!supported()) {
-    const note = root.querySelector("[data-passkey-unsupported]");
-    if (note) note.hidden = false;
-    return;
-  }
+  if (!canDo("get")) return;
   const button = section.querySelector("button");
   button.addEventListener("click", () => signInWithButton(button));
   section.hidden = false;
@@ -311,34 +326,20 @@ function initSignIn() {
 
 // ---- add a passkey (account page) -----------------------------------------------------------
 
-async function addPasskey(form) {
-  if (busy) return;
-  busy = true;
-  const button = form.querySelector('button[type="submit"]');
-  button.disabled = true;
-  clearError();
-  progress(true);
-  try {
+function addPasskey(form) {
+  return withButton(form.querySelector('button[type="submit"]'), async () => {
     const ceremony = await post("/passkey/register/start", {});
     const credential = await navigator.credentials.create({ publicKey: creationOptions(ceremony.options) });
     const nameInput = form.querySelector('input[name="name"]');
     const name = nameInput && nameInput.value.trim() ? nameInput.value.trim() : undefined;
     await post("/passkey/register/finish", { ceremony: ceremony.ceremony, credential: registrationJSON(credential), name });
     window.location.assign("/account?done=added");
-  } catch (error) {
-    showError(error);
-    busy = false;
-    button.disabled = false;
-  }
+  });
 }
 
 function initAccount() {
   const form = root.querySelector("[data-passkey-add]");
-  if (!supported() || !navigator.credentials.create) {
-    const note = root.querySelector("[data-passkey-unsupported]");
-    if (note) note.hidden = false;
-    return;
-  }
+  if (!canDo("create")) return;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     addPasskey(form);
@@ -349,13 +350,8 @@ function initAccount() {
 
 // ---- sign up with a passkey only -------------------------------------------------------------
 
-async function createForSignup(section, button) {
-  if (busy) return;
-  busy = true;
-  button.disabled = true;
-  clearError();
-  progress(true);
-  try {
+function createForSignup(section, button) {
+  return withButton(button, async () => {
     const options = JSON.parse(section.dataset.options);
     const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
     const data = await post("/signup/passkey/finish", {
@@ -364,20 +360,12 @@ async function createForSignup(section, button) {
       authz: section.dataset.authz || undefined,
     });
     window.location.assign(data.redirect);
-  } catch (error) {
-    showError(error);
-    busy = false;
-    button.disabled = false;
-  }
+  });
 }
 
 function initSignup() {
   const section = root.querySelector("[data-passkey-signup]");
-  if (!supported() || !navigator.credentials.create) {
-    const note = root.querySelector("[data-passkey-unsupported]");
-    if (note) note.hidden = false;
-    return;
-  }
+  if (!canDo("create")) return;
   const button = section.querySelector("button");
   button.addEventListener("click", () => createForSignup(section, button));
   section.hidden = false;

@@ -54,6 +54,21 @@ impl UnixTime {
         (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
     }
 
+    /// Midnight starting the calendar day `year-month-day` at `offset_secs` from UTC (the
+    /// inverse of [`civil`](Self::civil) for a whole day). The date must be valid.
+    #[must_use]
+    pub fn from_civil_date(year: i64, month: u32, day: u32, offset_secs: i64) -> Self {
+        // Howard Hinnant's days-from-civil algorithm.
+        let y = year - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (i64::from(month) + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Self(days.saturating_mul(86_400).saturating_sub(offset_secs))
+    }
+
     /// RFC 3339 in UTC, e.g. `2024-02-29T16:30:05Z`.
     #[must_use]
     pub fn rfc3339(self) -> String {
@@ -127,6 +142,11 @@ mod civil_tests {
         assert_eq!(day(-1), (1969, 12, 31, 0, 0, 0));
         assert_eq!(day(11_016), (2000, 2, 29, 0, 0, 0));
         assert_eq!(day(20_818), (2026, 12, 31, 0, 0, 0));
+        for d in [-1, 0, 11_016, 19_782, 20_818] {
+            let (y, m, dd, ..) = day(d);
+            assert_eq!(UnixTime::from_civil_date(y, m, dd, 0), UnixTime::from_secs(d * 86_400));
+        }
+        assert_eq!(UnixTime::from_civil_date(1970, 1, 2, 8 * 3600), UnixTime::from_secs(86_400 - 8 * 3600));
     }
 }
 

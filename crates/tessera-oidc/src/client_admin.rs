@@ -103,13 +103,8 @@ pub struct Created {
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, AdminError> {
-    serde_json::to_string(value).map_err(|e| AdminError::Store(StoreError::Internal(leak(e.to_string()))))
-}
-
-/// Store errors carry a static message; a serialisation failure of our own types never
-/// happens, so the message is fixed.
-fn leak(_: String) -> &'static str {
-    "a client setting does not serialise"
+    serde_json::to_string(value)
+        .map_err(|_| AdminError::Store(StoreError::Internal("a client setting does not serialise")))
 }
 
 fn event(
@@ -453,7 +448,7 @@ pub async fn set_logo(
     let content_type = logo_type(&bytes).ok_or(AdminError::Logo)?;
     let lookup = id.clone();
     db.run(move |conn| clients::by_id(conn, &lookup)).await?.ok_or(AdminError::NotFound)?;
-    let digest: String = token_digest_bytes(&bytes);
+    let digest = crate::sso::hex(&tessera_crypto::sha256(&bytes));
     let detail = json!({ "logo": { "content_type": content_type, "bytes": bytes.len(), "sha256": digest } });
     let audited = event(AuditKind::CLIENT_UPDATED, operator, id, detail, now);
     let logo = tessera_store::client_logos::Logo { content_type: content_type.to_owned(), bytes, updated_at: now };
@@ -478,8 +473,4 @@ pub async fn remove_logo(db: &Db, id: &ClientId, operator: CitizenId, now: UnixT
     })
     .await?;
     Ok(())
-}
-
-fn token_digest_bytes(bytes: &[u8]) -> String {
-    tessera_crypto::sha256(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -66,12 +66,19 @@ fn citizen_grants_key(citizen: CitizenId) -> String {
 
 impl Oidc {
     /// Records (or extends) a live grant for as long as a new access token lives.
-    pub(crate) async fn keep_grant(&self, grant_id: GrantId, grant: &LiveGrant) -> Result<(), ServiceError> {
+    /// `with_refresh_token`: the grant has refresh tokens in the database, where
+    /// [`revoke_citizen_grants`](Self::revoke_citizen_grants) finds it. A grant without
+    /// (a public client without `offline_access`) is indexed per citizen in the store
+    /// instead, so the common case costs no second store write.
+    pub(crate) async fn keep_grant(
+        &self,
+        grant_id: GrantId,
+        grant: &LiveGrant,
+        with_refresh_token: bool,
+    ) -> Result<(), ServiceError> {
         let ttl = Duration::from_secs(self.lifetimes.access_token_secs as u64 + 60);
         self.store.put(&live_key(grant_id), &to_json(grant)?, ttl).await?;
-        // Indexed per citizen too: a grant without a refresh token (a public client without
-        // offline_access) has no database row to find it by when it must end.
-        if let Some(citizen) = grant.citizen_id {
+        if !with_refresh_token && let Some(citizen) = grant.citizen_id {
             self.store.index_add(&citizen_grants_key(citizen), &format!("{} {grant_id}", grant.client_id), ttl).await?;
         }
         Ok(())

@@ -376,7 +376,7 @@ impl Oidc {
     }
 
     /// Confidential clients get refresh tokens; public ones only with `offline_access`.
-    fn wants_refresh_token(&self, client: &Client, scope: &str) -> bool {
+    pub(crate) fn wants_refresh_token(&self, client: &Client, scope: &str) -> bool {
         client.token_endpoint_auth_method != TokenEndpointAuthMethod::None
             || scope.split(' ').any(|s| s == crate::scope::OFFLINE_ACCESS)
     }

@@ -104,7 +104,8 @@ impl Oidc {
             scope: issue.scope.clone(),
             claims: issue.claims.clone(),
         };
-        self.keep_grant(issue.grant_id, &live).await?;
+        let with_refresh_token = self.wants_refresh_token(issue.client, &issue.scope);
+        self.keep_grant(issue.grant_id, &live, with_refresh_token).await?;
         Ok(self.jwt.sign(ACCESS_TOKEN_ALG, Some("at+jwt"), &claims).await?)
     }
 

@@ -167,7 +167,7 @@ mod tests {
                 vec![ctx(json!({"csrf": "c", "username": "chan", "notice": "sessions_notice_ended", "sessions": [
                     {"sid": "s1", "current": true, "device": "Chrome · Android", "signed_in": {"shown": "a", "iso": "b"},
                      "last_seen": {"shown": "a", "iso": "b"}, "passkey": true, "departments": ["Transport Department · Licensing"]},
-                    {"sid": "s2", "current": false, "device": "Safari · iPhone", "signed_in": {"shown": "a", "iso": "b"},
+                    {"sid": "s2", "current": false, "device": null, "signed_in": {"shown": "a", "iso": "b"},
                      "last_seen": {"shown": "a", "iso": "b"}, "passkey": false, "departments": []}]}))]
             }
             "account_activity.html" => vec![

@@ -15,7 +15,6 @@ use crate::cookies::{sso_cookie_removal, sso_token};
 use crate::csrf::{csrf_token, verify_csrf};
 use crate::errors::WebError;
 use crate::form::{FormParams, query_params};
-use crate::i18n::Locale;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType};
@@ -293,33 +292,28 @@ pub async fn receipt_get(
 
 // ---- Sessions -----------------------------------------------------------------------------
 
-/// A browser's description, short: the product tokens a person recognises.
-fn device_of(user_agent: Option<&str>, locale: Locale) -> String {
-    let Some(ua) = user_agent else {
-        return if locale == Locale::ZhHk { "不明裝置".into() } else { "Unknown device".into() };
-    };
-    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"].iter().find(|b| ua.contains(**b)).map(|b| match *b {
-        "Edg/" => "Edge",
-        "Firefox/" => "Firefox",
-        "Chrome/" => "Chrome",
-        _ => "Safari",
-    });
-    let system = [
+/// A browser's description, short: the product tokens a person recognises. `None` when
+/// the browser did not say (the page then says "unknown device" in its language).
+fn device_of(user_agent: Option<&str>) -> Option<String> {
+    let ua = user_agent?;
+    const BROWSERS: [(&str, &str); 4] =
+        [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")];
+    const SYSTEMS: [(&str, &str); 6] = [
         ("iPhone", "iPhone"),
         ("iPad", "iPad"),
         ("Android", "Android"),
         ("Windows", "Windows"),
         ("Mac OS X", "macOS"),
         ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(needle, _)| ua.contains(needle))
-    .map(|(_, name)| *name);
+    ];
+    let first =
+        |list: &[(&str, &'static str)]| list.iter().find(|(needle, _)| ua.contains(needle)).map(|(_, name)| *name);
+    let (browser, system) = (first(&BROWSERS), first(&SYSTEMS));
     match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} · {s}"),
-        (Some(b), None) => b.to_owned(),
-        (None, Some(s)) => s.to_owned(),
-        (None, None) => ua.chars().take(60).collect(),
+        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
+        (Some(b), None) => Some(b.to_owned()),
+        (None, Some(s)) => Some(s.to_owned()),
+        (None, None) => Some(ua.chars().take(60).collect()),
     }
 }
 
@@ -344,7 +338,7 @@ pub async fn sessions_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
             json!({
                 "sid": s.sid,
                 "current": s.sid == current.sid,
-                "device": device_of(s.user_agent.as_deref(), locale),
+                "device": device_of(s.user_agent.as_deref()),
                 "signed_in": time_view(s.auth_time),
                 "last_seen": time_view(s.last_seen),
                 "passkey": s.acr == tessera_passkey::ACR_PASSKEY,
@@ -459,4 +453,19 @@ pub async fn activity_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
         context.insert("first_page", "/account/activity");
     }
     page(&req, &state, "account_activity.html", &citizen, context, StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_of;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36";
+        assert_eq!(device_of(Some(android)).as_deref(), Some("Chrome · Android"));
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_of(Some(edge)).as_deref(), Some("Edge · Windows"));
+        assert_eq!(device_of(Some("curl/8.0")).as_deref(), Some("curl/8.0"));
+        assert_eq!(device_of(None), None, "the page says it does not know, in its language");
+    }
 }

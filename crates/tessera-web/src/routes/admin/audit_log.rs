@@ -22,16 +22,7 @@ const PAGE: u32 = 50;
 /// Midnight (Hong Kong time) at the start of a `YYYY-MM-DD` date.
 fn hong_kong_midnight(date: &str) -> Option<UnixTime> {
     let date: Birthdate = date.parse().ok()?;
-    let (y, m, d) = (date.year(), date.month(), date.day());
-    // Days from the civil date (Howard Hinnant's days_from_civil).
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(UnixTime::from_secs(days * 86_400 - 8 * 3600))
+    Some(UnixTime::from_civil_date(i64::from(date.year()), u32::from(date.month()), u32::from(date.day()), 8 * 3600))
 }
 
 /// The audit detail as shown: JSON, with anything that looks like a secret removed (the

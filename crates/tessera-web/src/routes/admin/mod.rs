@@ -21,7 +21,6 @@ use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use tessera_domain::{ACR_PASSKEY, Citizen, CitizenId, Clock, Role, SystemClock, UnixTime};
@@ -159,7 +158,7 @@ fn not_operator(req: &HttpRequest, state: &AppState) -> Result<HttpResponse, Web
 }
 
 /// Renders an admin page: the CSRF token, the operator's name and the admin navigation's
-/// current page, never cached.
+/// current page (never cached, as every page).
 pub(crate) fn admin_page(
     req: &HttpRequest,
     state: &AppState,
@@ -175,7 +174,6 @@ pub(crate) fn admin_page(
     context.insert("admin_page", current);
     context.insert("maker_checker", &state.settings.maker_checker);
     let mut response = render_status(req, state, template, context, status)?;
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     csrf.set_on(&mut response)?;
     Ok(response)
 }
