@@ -25,7 +25,7 @@ pub use error::CryptoError;
 pub use jwk::jwk_thumbprint;
 pub use mac::MacKey;
 pub use password::{MAX_PASSWORD_BYTES, PasswordHasher};
-pub use signing::{JwsHeader, SigningAlg, SigningKeyPair, jws_header_unverified, verify_jws};
+pub use signing::{JwsHeader, SigningAlg, SigningKeyPair, jws_header_unverified, verify_jws, verify_p256_der};
 pub use tokens::{constant_time_eq, random_bytes, random_token, sha256, token_digest};
 
 #[cfg(test)]

@@ -280,6 +280,17 @@ pub fn jws_header_unverified(jws: &str) -> Result<JwsHeader, CryptoError> {
     })
 }
 
+/// Verifies an ECDSA P-256 / SHA-256 `signature` in ASN.1 DER (the encoding WebAuthn
+/// authenticators use for COSE algorithm -7, ES256) over `message`, with the public key as
+/// the uncompressed point `04 || x || y`. ring checks that the point is on the curve and
+/// that `r` and `s` are in range; any malformed input is simply `false`.
+#[must_use]
+pub fn verify_p256_der(point: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, point)
+        .verify(message, signature)
+        .is_ok()
+}
+
 /// Verifies a compact JWS against a public JWK and returns its JSON payload.
 ///
 /// Checks, in order: the JWK is a supported public key (its `alg`, if present,

@@ -287,3 +287,31 @@ fn pkcs8_survives_sealing_with_the_kid_as_aad() {
     let reloaded = SigningKeyPair::from_pkcs8(SigningAlg::Es256, &der).unwrap();
     assert_eq!(reloaded.kid(), key.kid());
 }
+
+#[test]
+fn p256_der_signatures_verify_only_unchanged() {
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref().to_vec();
+    let message = b"authenticator data || SHA-256(client data)";
+    let signature = pair.sign(&rng, message).unwrap().as_ref().to_vec();
+    assert_eq!(signature.first(), Some(&0x30), "DER, not r || s");
+    assert!(verify_p256_der(&point, message, &signature));
+
+    assert!(!verify_p256_der(&point, b"another message", &signature));
+    let mut flipped = signature.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    assert!(!verify_p256_der(&point, message, &flipped));
+    assert!(!verify_p256_der(&point, message, &signature[..signature.len() - 1]));
+    assert!(!verify_p256_der(&point, message, &[]));
+    let mut other_point = point.clone();
+    other_point[40] ^= 1; // no longer on the curve
+    assert!(!verify_p256_der(&other_point, message, &signature));
+    assert!(!verify_p256_der(&point[1..], message, &signature), "compressed or raw points are not accepted");
+    // The same key's fixed-length `r || s` (the JWS form) is not DER.
+    let fixed_pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let fixed = fixed_pair.sign(&rng, message).unwrap();
+    assert!(!verify_p256_der(&point, message, fixed.as_ref()));
+}

@@ -15,6 +15,8 @@
 //! other. (The registration of a credential id that is already taken does tell, see
 //! [`PasskeyError::DuplicateCredential`]; registration needs a signed-in account.)
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::Connection as _;
 use serde::Deserialize as _;
 use serde_json::{Value, json};
@@ -25,8 +27,9 @@ use tessera_domain::{
 use tessera_session::{MAX_TTL, SessionStore};
 use tessera_store::{audit, citizens, passkeys};
 use webauthn_rs::fake::{FakePasskeyDistribution, WebauthnFakeCredentialGenerator};
-use webauthn_rs::prelude::{PublicKeyCredential, Uuid, WebauthnError};
+use webauthn_rs::prelude::{Credential, DiscoverableAuthentication, Passkey, PublicKeyCredential, Uuid, Webauthn};
 
+use super::assertion::{self, Refusal, RelyingParty};
 use super::registration::refusal_reason;
 use super::{
     Ceremony, Expected, PasskeyError, PasskeyFacts, PasskeyService, Step, b64url, id_prefix, parse_passkey,
@@ -75,6 +78,7 @@ impl PasskeyService {
             .webauthn
             .start_discoverable_authentication()
             .map_err(|e| PasskeyError::Internal(format!("webauthn-rs cannot start a sign-in: {e}")))?;
+        let challenge = b64url(&rcr.public_key.challenge);
         let mut options = serde_json::to_value(&rcr)
             .map_err(|e| PasskeyError::Internal(format!("sign-in options do not serialise: {e}")))?;
         let expected = match username {
@@ -109,7 +113,7 @@ impl PasskeyService {
             }
         };
         let mode = mode(&expected);
-        let id = self.put_ceremony(Step::Authentication { expected, state }, now).await?;
+        let id = self.put_ceremony(Step::Authentication { expected, state, challenge: Some(challenge) }, now).await?;
         tracing::debug!(mode, "passkey sign-in started");
         Ok(Ceremony { id, options })
     }
@@ -140,8 +144,8 @@ impl PasskeyService {
         ip: &str,
         now: UnixTime,
     ) -> Result<SignInOutcome, PasskeyError> {
-        let (expected, state) = match self.take_ceremony(ceremony_id, now).await? {
-            Step::Authentication { expected, state } => (expected, state),
+        let (expected, state, challenge) = match self.take_ceremony(ceremony_id, now).await? {
+            Step::Authentication { expected, state, challenge } => (expected, state, challenge),
             Step::Registration { .. } => return Err(PasskeyError::Expired),
         };
         let credential = PublicKeyCredential::deserialize(response).ok();
@@ -228,24 +232,24 @@ impl PasskeyService {
         else {
             return Err(self.record_failure(fail("credential_not_theirs", PasskeyError::NotYours), now).await);
         };
-        let mut passkey = parse_passkey(&record.passkey_json)?;
-        let result = match self.webauthn.finish_discoverable_authentication_v2(&credential, state, &passkey) {
-            Ok(result) => result,
-            Err(WebauthnError::CredentialPossibleCompromise) => {
-                let failure = Failure {
-                    actor: Some(citizen.id),
-                    passkey_id: Some(record.id),
-                    ..fail("counter_regression", PasskeyError::CounterRegression)
-                };
-                return Err(self.record_failure(failure, now).await);
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "webauthn-rs refused the assertion");
-                let failure =
-                    Failure { passkey_id: Some(record.id), ..fail(refusal_reason(&e), PasskeyError::Invalid) };
-                return Err(self.record_failure(failure, now).await);
-            }
-        };
+        let passkey = parse_passkey(&record.passkey_json)?;
+        let (passkey, facts) =
+            match check_assertion(&self.webauthn, &self.rp, &credential, state, challenge.as_deref(), passkey) {
+                Ok(checked) => checked,
+                Err(reason) if reason == Refusal::CounterRegression.reason() => {
+                    // The signature verified: the attempt provably used this citizen's key.
+                    let failure = Failure {
+                        actor: Some(citizen.id),
+                        passkey_id: Some(record.id),
+                        ..fail("counter_regression", PasskeyError::CounterRegression)
+                    };
+                    return Err(self.record_failure(failure, now).await);
+                }
+                Err(reason) => {
+                    let failure = Failure { passkey_id: Some(record.id), ..fail(reason, PasskeyError::Invalid) };
+                    return Err(self.record_failure(failure, now).await);
+                }
+            };
 
         if citizen.status != CitizenStatus::Active {
             let event = AuditEvent {
@@ -260,8 +264,6 @@ impl PasskeyService {
             return Ok(SignInOutcome::Refused);
         }
 
-        passkey.update_credential(&result);
-        let facts = PasskeyFacts::of(&passkey)?;
         let updated = PasskeyRecord {
             passkey_json: passkey_json(&passkey)?,
             sign_count: facts.counter,
@@ -367,6 +369,40 @@ impl PasskeyService {
     }
 }
 
+/// Verifies the assertion `credential` against the stored `passkey`: with ring for ES256
+/// keys (see [`super::assertion`]), with webauthn-rs for any other key or for a ceremony
+/// stored without its challenge. Returns the passkey with its new counter and backup
+/// flags, or the refusal reason (`counter_regression` only after the signature verified).
+fn check_assertion(
+    webauthn: &Webauthn,
+    rp: &RelyingParty,
+    credential: &PublicKeyCredential,
+    state: DiscoverableAuthentication,
+    challenge: Option<&str>,
+    passkey: Passkey,
+) -> Result<(Passkey, PasskeyFacts), &'static str> {
+    let mut cred = Credential::from(passkey);
+    let challenge = challenge.and_then(|c| URL_SAFE_NO_PAD.decode(c).ok());
+    if let Some(verdict) = challenge.and_then(|c| assertion::verify(rp, &c, credential, &cred)) {
+        let verified = verdict.map_err(Refusal::reason)?;
+        verified.apply_to(&mut cred);
+        let facts = PasskeyFacts::of_credential(&cred);
+        return Ok((Passkey::from(cred), facts));
+    }
+    let mut passkey = Passkey::from(cred);
+    match webauthn.finish_discoverable_authentication_v2(credential, state, &passkey) {
+        Ok(result) => {
+            passkey.update_credential(&result);
+            let facts = PasskeyFacts::of(&passkey);
+            Ok((passkey, facts))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "webauthn-rs refused the assertion");
+            Err(refusal_reason(&e))
+        }
+    }
+}
+
 /// `username` or `discoverable`, for logs and the audit trail.
 fn mode(expected: &Expected) -> &'static str {
     match expected {
@@ -428,4 +464,29 @@ mod tests {
     }
 
     const APPLE_LEN: usize = webauthn_rs::fake::APPLE_CRED_LEN;
+
+    #[test]
+    fn ring_verifies_when_the_challenge_is_known_and_webauthn_rs_otherwise() {
+        use super::super::assertion::tests::{ORIGIN, Rig, rewrite_client_data};
+        let rig = Rig::new();
+        let mut key = tessera_testkit::softkey::SoftPasskey::new();
+        let passkey = rig.register(&mut key);
+        let attempt = |challenge_known: bool, cross_origin: bool| {
+            let (options, state) = rig.webauthn.start_discoverable_authentication().unwrap();
+            let mut response = key.get(&serde_json::to_value(&options).unwrap(), ORIGIN);
+            if cross_origin {
+                rewrite_client_data(&mut response, "\"crossOrigin\":false", "\"crossOrigin\":true");
+            }
+            let response: PublicKeyCredential = serde_json::from_value(response).unwrap();
+            let challenge = challenge_known.then(|| b64url(&options.public_key.challenge));
+            check_assertion(&rig.webauthn, &rig.rp, &response, state, challenge.as_deref(), passkey.clone())
+                .map(|(_, facts)| facts.counter)
+        };
+        assert_eq!(attempt(true, false), Ok(1));
+        assert_eq!(attempt(false, false), Ok(2));
+        // Only this crate's check names a cross-origin assertion; webauthn-rs ignores the
+        // member and refuses the rewritten client data for its signature.
+        assert_eq!(attempt(true, true), Err("cross_origin"));
+        assert_eq!(attempt(false, true), Err("bad_signature"));
+    }
 }

@@ -58,6 +58,7 @@
 //! (`PublicKeyCredential.toJSON()` in current browsers produces this layout; extra members
 //! such as `authenticatorAttachment` are ignored.)
 
+mod assertion;
 mod authentication;
 mod manage;
 mod registration;
@@ -75,7 +76,9 @@ use tessera_crypto::random_token;
 use tessera_domain::{AuditEvent, CitizenId, UnixTime};
 use tessera_session::{AnySessionStore, SessionError, SessionStore};
 use tessera_store::{Db, StoreError, audit};
-use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PasskeyRegistration, Url, Webauthn, WebauthnBuilder};
+use webauthn_rs::prelude::{
+    Credential, DiscoverableAuthentication, Passkey, PasskeyRegistration, Url, Webauthn, WebauthnBuilder,
+};
 
 use crate::throttle::SignInThrottle;
 
@@ -141,6 +144,8 @@ pub enum PasskeyError {
 #[derive(Clone)]
 pub struct PasskeyService {
     webauthn: Arc<Webauthn>,
+    /// What assertions verified with ring (see [`assertion`]) are checked against.
+    rp: Arc<assertion::RelyingParty>,
     db: Db,
     store: AnySessionStore,
     throttle: SignInThrottle,
@@ -178,7 +183,8 @@ impl PasskeyService {
                     "WebAuthn configuration refused (rp id {rp_id:?}, origin {origin}): {e}"
                 ))
             })?;
-        Ok(Self { webauthn: Arc::new(webauthn), db, store, throttle, ceremony_ttl: CEREMONY_TTL })
+        let rp = Arc::new(assertion::RelyingParty::new(rp_id, origin));
+        Ok(Self { webauthn: Arc::new(webauthn), rp, db, store, throttle, ceremony_ttl: CEREMONY_TTL })
     }
 
     /// Replaces the ceremony lifetime (both the store TTL and the `now` check). Only for
@@ -235,8 +241,14 @@ struct StoredCeremony {
 enum Step {
     /// Registering a passkey for this citizen.
     Registration { citizen_id: CitizenId, state: PasskeyRegistration },
-    /// Signing in.
-    Authentication { expected: Expected, state: DiscoverableAuthentication },
+    /// Signing in. `challenge` is the one in the options (base64url), for [`assertion`]; a
+    /// ceremony stored without it (by an older node) is verified by webauthn-rs alone.
+    Authentication {
+        expected: Expected,
+        state: DiscoverableAuthentication,
+        #[serde(default)]
+        challenge: Option<String>,
+    },
 }
 
 /// Whom a sign-in ceremony may sign in.
@@ -283,18 +295,12 @@ struct PasskeyFacts {
 }
 
 impl PasskeyFacts {
-    /// webauthn-rs exposes these only through its (stable, documented) serialised form.
-    fn of(passkey: &Passkey) -> Result<Self, PasskeyError> {
-        let value = serde_json::to_value(passkey)
-            .map_err(|e| PasskeyError::Internal(format!("a passkey does not serialise: {e}")))?;
-        let cred = value.get("cred").ok_or_else(|| PasskeyError::Internal("a passkey has no credential".into()))?;
-        let flag = |name: &str| cred.get(name).and_then(serde_json::Value::as_bool).unwrap_or(false);
-        let counter = cred
-            .get("counter")
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|c| u32::try_from(c).ok())
-            .ok_or_else(|| PasskeyError::Internal("a passkey has no counter".into()))?;
-        Ok(Self { counter, backup_eligible: flag("backup_eligible"), backup_state: flag("backup_state") })
+    fn of(passkey: &Passkey) -> Self {
+        Self::of_credential(&Credential::from(passkey.clone()))
+    }
+
+    fn of_credential(cred: &Credential) -> Self {
+        Self { counter: cred.counter, backup_eligible: cred.backup_eligible, backup_state: cred.backup_state }
     }
 }
 

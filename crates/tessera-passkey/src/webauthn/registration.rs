@@ -107,7 +107,7 @@ impl PasskeyService {
             );
             return Err(PasskeyError::Invalid);
         };
-        let facts = PasskeyFacts::of(&passkey)?;
+        let facts = PasskeyFacts::of(&passkey);
         let record = PasskeyRecord {
             id: PasskeyId::generate(),
             citizen_id,
@@ -233,6 +233,9 @@ pub(super) fn refusal_reason(e: &WebauthnError) -> &'static str {
         WebauthnError::CredentialBackupEligibilityInconsistent => "backup_eligibility_changed",
         WebauthnError::CredentialAlteredAlgFromRequest => "excluded_or_unrequested_algorithm",
         WebauthnError::CredentialNotFound => "credential_not_found",
+        WebauthnError::ParseNOMFailure | WebauthnError::ParseJSONFailure(_) => "malformed",
+        WebauthnError::SignatureInvalid => "bad_signature",
+        WebauthnError::CredentialMayNotBeHardwareBound => "backed_up_without_eligibility",
         _ => "did_not_verify",
     }
 }
