@@ -115,6 +115,10 @@ impl Db {
             .max_size(max)
             .min_idle(Some(options.min_idle.min(max)))
             .connection_timeout(options.connect_timeout)
+            // A PostgreSQL connection can go stale (server restart, idle timeout on a proxy), so
+            // it is checked with `SELECT 1` before use. An SQLite connection is a file handle in
+            // this process: checking it costs a parsed statement per query and finds nothing.
+            .test_on_check_out(backend == Backend::Postgres)
             .connection_customizer(Box::new(SqlitePragmas))
             .error_handler(Box::new(LogErrors))
             .build(manager)

@@ -1,8 +1,25 @@
 //! Page rendering: tera templates embedded in the binary, with the request's
 //! message catalog in scope as `t`.
+//!
+//! ## The catalog is not copied per page
+//! tera turns everything put into a [`Context`] into a `serde_json::Value`, so inserting a
+//! locale's catalog (about 420 messages) on every render cost more than rendering the
+//! template itself (docs/performance.md). [`Pages`] therefore keeps spare contexts that hold
+//! only `t`, one pool per locale: a render takes one, adds the page's values, renders, removes
+//! exactly the keys it added, and gives it back. A page's values can thus never reach another
+//! page; a page that tries to set `t` itself is refused.
+
+use std::sync::Mutex;
 
 use crate::i18n::{Catalogs, Locale};
+use serde_json::Value;
 use tera::{Context, Tera};
+
+/// Spare contexts kept per locale: enough for every worker thread rendering at once.
+const SPARE_CONTEXTS: usize = 32;
+
+/// The keys [`Pages::render`] adds to every page besides `t`.
+const COMMON_KEYS: [&str; 3] = ["locale", "other_locale", "current_path_encoded"];
 
 /// The templates, from the repository's `templates/` folder, compiled into the binary so
 /// `tessera` runs from any directory.
@@ -53,6 +70,8 @@ pub enum PagesError {
 pub struct Pages {
     tera: Tera,
     catalogs: Catalogs,
+    /// Per locale (in [`Locale::ALL`] order), contexts holding only `t`.
+    spare: [Mutex<Vec<Context>>; 2],
 }
 
 impl Pages {
@@ -60,7 +79,7 @@ impl Pages {
         let mut tera = Tera::default();
         tera.add_raw_templates(TEMPLATES.iter().copied()).map_err(|e| PagesError::Templates(error_chain(&e)))?;
         tera.autoescape_on(vec![".html"]);
-        Ok(Pages { tera, catalogs: Catalogs::load()? })
+        Ok(Pages { tera, catalogs: Catalogs::load()?, spare: [Mutex::default(), Mutex::default()] })
     }
 
     pub fn catalogs(&self) -> &Catalogs {
@@ -68,21 +87,56 @@ impl Pages {
     }
 
     /// Renders `template` in `locale`. `path` is the request path (for the language
-    /// switch to return to); `context` holds the page's own values.
-    pub fn render(
-        &self,
-        template: &str,
-        locale: Locale,
-        path: &str,
-        mut context: Context,
-    ) -> Result<String, tera::Error> {
-        context.insert("t", self.catalogs.get(locale));
-        context.insert("locale", locale.tag());
-        context.insert("other_locale", locale.other().tag());
+    /// switch to return to); `context` holds the page's own values, which may not include
+    /// `t` or the keys of `COMMON_KEYS`.
+    pub fn render(&self, template: &str, locale: Locale, path: &str, context: Context) -> Result<String, tera::Error> {
+        let Value::Object(page) = context.into_json() else {
+            return Err(tera::Error::msg("a page context is not an object"));
+        };
+        if let Some(key) = page.keys().find(|k| *k == "t" || COMMON_KEYS.contains(&k.as_str())) {
+            return Err(tera::Error::msg(format!("a page may not set `{key}`")));
+        }
+        let keys: Vec<String> = page.keys().cloned().collect();
+        let mut full = self.take_spare(locale);
+        full.extend(Context::from_value(Value::Object(page))?);
+        full.insert("locale", locale.tag());
+        full.insert("other_locale", locale.other().tag());
         // For the language switch's `return=` parameter (tera's urlencode filter is not built in).
         let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-        context.insert("current_path_encoded", &encoded);
-        self.tera.render(template, &context)
+        full.insert("current_path_encoded", &encoded);
+
+        let rendered = self.tera.render(template, &full);
+
+        for key in keys.iter().map(String::as_str).chain(COMMON_KEYS) {
+            full.remove(key);
+        }
+        self.give_back(locale, full);
+        rendered
+    }
+
+    fn pool(&self, locale: Locale) -> &Mutex<Vec<Context>> {
+        match locale {
+            Locale::En => &self.spare[0],
+            Locale::ZhHk => &self.spare[1],
+        }
+    }
+
+    /// A context holding only `locale`'s catalog as `t`.
+    fn take_spare(&self, locale: Locale) -> Context {
+        if let Some(context) = self.pool(locale).lock().ok().and_then(|mut spare| spare.pop()) {
+            return context;
+        }
+        let mut context = Context::new();
+        context.insert("t", self.catalogs.get(locale));
+        context
+    }
+
+    fn give_back(&self, locale: Locale, context: Context) {
+        if let Ok(mut spare) = self.pool(locale).lock()
+            && spare.len() < SPARE_CONTEXTS
+        {
+            spare.push(context);
+        }
     }
 }
 
@@ -739,5 +793,45 @@ mod tests {
         assert!(html.contains("你不能移除唯一的登入方式"));
         assert!(html.contains("你還未有通行密鑰"));
         assert!(html.contains("新增通行密鑰"));
+    }
+
+    #[test]
+    fn spare_contexts_keep_only_the_catalog_between_pages() {
+        let pages = Pages::load().unwrap();
+        let profile = |value: serde_json::Value| {
+            let html = pages.render("account.html", Locale::En, "/account", Context::from_value(value).unwrap());
+            html.unwrap_or_else(|e| panic!("{}", error_chain(&e)))
+        };
+        let first = profile(
+            json!({"csrf": "c", "username": "chan.taiman.secret", "passkeys": [], "problem": "account_error_last_credential"}),
+        );
+        assert!(first.contains("chan.taiman.secret"));
+        // The next page on the same (pooled) context sees none of the first page's values.
+        let second = profile(json!({"csrf": "d", "username": "lee", "passkeys": []}));
+        assert!(
+            !second.contains("chan.taiman.secret")
+                && !second.contains("你不能移除")
+                && !second.contains("id=\"account-problem\"")
+        );
+        for locale in Locale::ALL {
+            let spare = pages.pool(locale).lock().unwrap();
+            for context in spare.iter() {
+                let keys: Vec<String> = context.clone().into_json().as_object().unwrap().keys().cloned().collect();
+                assert_eq!(keys, ["t"], "{locale:?}");
+            }
+        }
+        assert_eq!(pages.pool(Locale::En).lock().unwrap().len(), 1, "one context, reused");
+
+        // A page may not replace the catalog or the common values.
+        for key in ["t", "locale", "other_locale", "current_path_encoded"] {
+            let context = Context::from_value(json!({ key: "x" })).unwrap();
+            let error = pages.render("home.html", Locale::En, "/", context).unwrap_err();
+            assert!(error.to_string().contains(key), "{error}");
+        }
+        // A failed render gives its context back clean too.
+        let error = pages.render("no-such.html", Locale::ZhHk, "/", Context::from_value(json!({"secret": 1})).unwrap());
+        assert!(error.is_err());
+        let spare = pages.pool(Locale::ZhHk).lock().unwrap();
+        assert!(spare.iter().all(|c| !c.contains_key("secret") && c.contains_key("t")));
     }
 }

@@ -22,7 +22,8 @@ use serde::Deserialize as _;
 use serde_json::{Value, json};
 use tessera_crypto::random_bytes;
 use tessera_domain::{
-    AuditEvent, AuditKind, CitizenId, CitizenStatus, Outcome, PasskeyId, PasskeyRecord, UnixTime, Username,
+    AuditEvent, AuditKind, CitizenId, CitizenStatus, CredentialId, Outcome, PasskeyId, PasskeyRecord, UnixTime,
+    Username,
 };
 use tessera_session::{MAX_TTL, SessionStore};
 use tessera_store::{audit, citizens, passkeys};
@@ -175,15 +176,19 @@ impl PasskeyService {
             (Expected::Anyone, None) => (Err(("no_user_handle", PasskeyError::Invalid)), unidentified),
         };
 
-        // Only the named citizen's passkeys are loaded.
+        // Only a passkey of the named citizen is loaded: the one with this credential id.
+        let credential_id = credential.as_ref().and_then(|c| CredentialId::new(c.get_credential_id().to_vec()).ok());
         let loaded = match target {
             Ok(citizen_id) => {
                 let found = self
                     .db
                     .run(move |conn| {
                         let Some(citizen) = citizens::by_id(conn, citizen_id)? else { return Ok(None) };
-                        let keys = passkeys::list_for_citizen(conn, citizen_id)?;
-                        Ok(Some((citizen, keys)))
+                        let key = match credential_id {
+                            Some(id) => passkeys::by_credential_id(conn, &id)?.filter(|k| k.citizen_id == citizen_id),
+                            None => None,
+                        };
+                        Ok(Some((citizen, key)))
                     })
                     .await?;
                 match found {
@@ -221,15 +226,14 @@ impl PasskeyService {
             passkey_id: None,
             credential: credential_prefix.clone(),
         };
-        let (citizen, keys) = match loaded {
+        let (citizen, key) = match loaded {
             Ok(found) => found,
             Err((reason, error)) => return Err(self.record_failure(fail(reason, error), now).await),
         };
         let Some(credential) = credential else {
             return Err(self.record_failure(fail("malformed", PasskeyError::Invalid), now).await);
         };
-        let Some(record) = keys.into_iter().find(|k| k.credential_id.as_bytes() == credential.get_credential_id())
-        else {
+        let Some(record) = key else {
             return Err(self.record_failure(fail("credential_not_theirs", PasskeyError::NotYours), now).await);
         };
         let passkey = parse_passkey(&record.passkey_json)?;
