@@ -1,8 +1,6 @@
 //! What one core can do with no server around it: ES256 signatures and Argon2id hashes
-//! per second, through the same `tessera-crypto` calls the server makes, and ES256
-//! verifications of a WebAuthn assertion's signature twice: with ring (the fastest
-//! verifier at hand) and with the pure-Rust `p256` crate exactly as webauthn-rs-core calls
-//! it (what the server actually runs). Run pinned to the server's core
+//! per second, and ES256 verifications of a WebAuthn assertion's signature, through the same
+//! `tessera-crypto` calls the server makes (ring). Run pinned to the server's core
 //! (`taskset -c N tessera-load baseline`) while the server is idle; the ratios of the
 //! end-to-end rates to these are what the project tracks.
 
@@ -10,16 +8,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use p256::ecdsa::signature::Verifier as _;
-use p256::elliptic_curve::sec1::FromSec1Point as _;
 use ring::digest::{SHA256, digest};
 use ring::rand::SystemRandom;
-use ring::signature::{
-    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _, UnparsedPublicKey,
-};
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tessera_crypto::{PasswordHasher, SigningAlg, SigningKeyPair};
+use tessera_crypto::{PasswordHasher, SigningAlg, SigningKeyPair, verify_p256_der};
 
 use crate::sys::{TICKS_PER_SEC, process_ticks};
 
@@ -31,15 +25,11 @@ pub struct Baseline {
     pub es256_signs_per_sec: f64,
     /// Whole ES256 access tokens (`SigningKeyPair::sign_jws`: JSON, base64url, signature).
     pub es256_jws_per_sec: f64,
-    /// ES256 verifications (ring, `ECDSA_P256_SHA256_ASN1`) of a WebAuthn assertion's DER
-    /// signature over `authenticatorData || SHA-256(clientDataJSON)`, public key parsed each
-    /// time: the signature check of a passkey sign-in, with the fastest verifier at hand.
+    /// ES256 verifications (`tessera_crypto::verify_p256_der`: ring's
+    /// `ECDSA_P256_SHA256_ASN1`) of a WebAuthn assertion's DER signature over
+    /// `authenticatorData || SHA-256(clientDataJSON)`, public key parsed each time: the
+    /// signature check of a passkey sign-in, as the server makes it.
     pub es256_verifies_per_sec: f64,
-    /// The same verification with the pure-Rust `p256` crate (0.14, `ecdsa` 0.17), as
-    /// webauthn-rs-core 0.6 does it for every assertion (`COSEKey::verify_signature`): public
-    /// key from the COSE key's x and y checked on the curve, DER signature parsed,
-    /// SHA-256 of the data and the verification. What the server really spends per sign-in.
-    pub es256_verifies_p256_per_sec: f64,
     /// Argon2id hashes (`PasswordHasher::hash`, m=19456 KiB, t=2, p=1).
     pub argon2id_hashes_per_sec: f64,
     /// The CPU list this process was allowed to run on (from /proc/self/status).
@@ -105,27 +95,7 @@ fn rate(secs: f64, mut op: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result
     Ok(Rate { per_cpu_sec: n as f64 / cpu, cpu_share: ticks as f64 / TICKS_PER_SEC / wall })
 }
 
-/// One ES256 verification as webauthn-rs-core 0.6 does it through crypto-glue 0.2:
-/// `ecdsa_p256::from_coords_raw(x, y)` (a SEC1 point from the coordinates, checked to be
-/// on the curve), `EcdsaP256Signature::from_der`, `EcdsaP256VerifyingKey::from(&key)`,
-/// `verify(data, &signature)` (SHA-256 of the data, then the verification).
-/// `public_point` is the uncompressed SEC1 point (`04 || x || y`).
-pub fn verify_p256_like_webauthn(public_point: &[u8], data: &[u8], der_signature: &[u8]) -> anyhow::Result<()> {
-    let (x, y) = match public_point {
-        [0x04, coordinates @ ..] if coordinates.len() == 64 => coordinates.split_at(32),
-        _ => return Err(anyhow!("not an uncompressed P-256 point")),
-    };
-    let x = p256::FieldBytes::try_from(x).map_err(|_| anyhow!("bad x coordinate"))?;
-    let y = p256::FieldBytes::try_from(y).map_err(|_| anyhow!("bad y coordinate"))?;
-    let point = p256::Sec1Point::from_affine_coordinates(&x, &y, false);
-    let key = p256::PublicKey::from_sec1_point(&point).into_option().context("the point is not on P-256")?;
-    let signature = p256::ecdsa::Signature::from_der(der_signature).map_err(|_| anyhow!("not a DER signature"))?;
-    p256::ecdsa::VerifyingKey::from(&key)
-        .verify(data, &signature)
-        .map_err(|_| anyhow!("the assertion signature did not verify (p256)"))
-}
-
-/// Measures the five rates, each for about `secs` seconds.
+/// Measures the four rates, each for about `secs` seconds.
 pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
     let key = SigningKeyPair::generate(SigningAlg::Es256).context("cannot generate an ES256 key")?;
     let claims = access_token_claims();
@@ -152,13 +122,11 @@ pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
     let signature = passkey.sign(&rng, &signed).map_err(|_| anyhow!("cannot sign the assertion"))?;
     let signature = signature.as_ref().to_vec();
     let es256_verifies = rate(secs, || {
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, black_box(&public_point))
-            .verify(black_box(&signed), black_box(&signature))
-            .map_err(|_| anyhow!("the assertion signature did not verify"))?;
+        if !verify_p256_der(black_box(&public_point), black_box(&signed), black_box(&signature)) {
+            return Err(anyhow!("the assertion signature did not verify"));
+        }
         Ok(())
     })?;
-    let es256_verifies_p256 =
-        rate(secs, || verify_p256_like_webauthn(black_box(&public_point), black_box(&signed), black_box(&signature)))?;
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let hasher = PasswordHasher::new(1).context("cannot set up Argon2id")?;
@@ -171,14 +139,12 @@ pub fn measure(secs: f64) -> anyhow::Result<Baseline> {
         es256_signs_per_sec: es256_signs.per_cpu_sec,
         es256_jws_per_sec: es256_jws.per_cpu_sec,
         es256_verifies_per_sec: es256_verifies.per_cpu_sec,
-        es256_verifies_p256_per_sec: es256_verifies_p256.per_cpu_sec,
         argon2id_hashes_per_sec: argon2id.per_cpu_sec,
         cpus: allowed_cpus(),
         cpu_share: es256_signs
             .cpu_share
             .min(es256_jws.cpu_share)
             .min(es256_verifies.cpu_share)
-            .min(es256_verifies_p256.cpu_share)
             .min(argon2id.cpu_share)
             .min(1.0),
     })
@@ -225,45 +191,13 @@ mod tests {
         signed.extend_from_slice(digest(&SHA256, &field("clientDataJSON")).as_ref());
         assert_eq!(signed.len(), assertion_signed_data().len());
         assert_eq!(signed[..33], assertion_signed_data()[..33], "RP id hash and flags");
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key.public_key())
-            .verify(&signed, &field("signature"))
-            .expect("the assertion verifies");
-        verify_p256_like_webauthn(key.public_key(), &signed, &field("signature")).expect("p256 agrees");
-    }
-
-    /// The p256 path refuses what it must: another message, a flipped signature bit, a point
-    /// off the curve.
-    #[test]
-    fn p256_verification_refuses_forgeries() {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-        let point = key.public_key().as_ref().to_vec();
-        let data = assertion_signed_data();
-        let signature = key.sign(&rng, &data).unwrap().as_ref().to_vec();
-        verify_p256_like_webauthn(&point, &data, &signature).unwrap();
-        let mut other = data.clone();
-        other[40] ^= 1;
-        assert!(verify_p256_like_webauthn(&point, &other, &signature).is_err());
-        let mut flipped = signature.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 1;
-        assert!(verify_p256_like_webauthn(&point, &data, &flipped).is_err());
-        let mut off_curve = point.clone();
-        off_curve[64] ^= 1;
-        assert!(verify_p256_like_webauthn(&off_curve, &data, &signature).is_err());
+        assert!(verify_p256_der(key.public_key(), &signed, &field("signature")), "the assertion verifies");
     }
 
     #[test]
     fn a_short_baseline_measures_every_rate() {
         let b = measure(0.05).unwrap();
-        for rate in [
-            b.es256_signs_per_sec,
-            b.es256_jws_per_sec,
-            b.es256_verifies_per_sec,
-            b.es256_verifies_p256_per_sec,
-            b.argon2id_hashes_per_sec,
-        ] {
+        for rate in [b.es256_signs_per_sec, b.es256_jws_per_sec, b.es256_verifies_per_sec, b.argon2id_hashes_per_sec] {
             assert!(rate.is_finite() && rate > 0.0, "{b:?}");
         }
     }

@@ -28,9 +28,11 @@ struct Rule {
 
 const RULES: &[Rule] = &[
     Rule {
-        group: "ES256 verification (webauthn-rs-core → crypto-glue → p256)",
+        group: "ES256 verification of passkey assertions",
         place: Place::Anywhere,
         patterns: &[
+            "verify_p256_der",
+            "ecdsa::verification",
             "COSEKey>::verify_signature",
             "ecdsa::hazmat::verify_prehashed",
             "wnaf_multi_exp",
@@ -285,7 +287,7 @@ actix-server wo 15959
     fn samples_go_to_the_first_matching_group() {
         let g = tally(SCRIPT);
         assert_eq!(g.samples, 5);
-        assert_eq!(g.counts["ES256 verification (webauthn-rs-core → crypto-glue → p256)"], 1);
+        assert_eq!(g.counts["ES256 verification of passkey assertions"], 1);
         // The allocation inside SQLite counts as SQLite; the one in actix as malloc.
         assert_eq!(g.counts["SQLite, diesel, r2d2 (the `Db::run` closures)"], 1);
         assert_eq!(g.counts["glibc malloc/free (not inside the groups above)"], 1);
