@@ -11,6 +11,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tessera_web::client_ip::{IpNetwork, TrustedProxies};
 use url::Url;
 
 /// The configuration file read when `--config` is not given (optional).
@@ -30,6 +31,27 @@ pub struct RawConfig {
     pub crypto: RawCrypto,
     pub log: RawLog,
     pub admin: RawAdmin,
+    /// Load balancers and reverse proxies whose `X-Forwarded-For` names the client
+    /// (addresses or CIDR networks); empty: the TCP peer is the client.
+    pub trusted_proxies: ProxyList,
+}
+
+/// `trusted_proxies`: a TOML array, or one comma-separated string (as an environment
+/// variable gives it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProxyList {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl ProxyList {
+    fn entries(&self) -> Vec<&str> {
+        match self {
+            ProxyList::List(list) => list.iter().map(String::as_str).collect(),
+            ProxyList::Text(text) => text.split(',').map(str::trim).filter(|e| !e.is_empty()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +114,7 @@ impl Default for RawConfig {
             crypto: RawCrypto::default(),
             log: RawLog::default(),
             admin: RawAdmin::default(),
+            trusted_proxies: ProxyList::List(Vec::new()),
         }
     }
 }
@@ -148,6 +171,7 @@ pub struct Settings {
     pub master_key: MasterKeySource,
     pub log: LogSettings,
     pub admin: AdminSettings,
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The operators' admin page.
@@ -266,6 +290,13 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     if raw.data_dir.as_os_str().is_empty() {
         problem("data_dir", "must not be empty".into());
     }
+    let mut proxies = Vec::new();
+    for entry in raw.trusted_proxies.entries() {
+        match entry.parse::<IpNetwork>() {
+            Ok(network) => proxies.push(network),
+            Err(e) => problem("trusted_proxies", e.to_string()),
+        }
+    }
 
     let default_db = format!("sqlite://{}", raw.data_dir.join("tessera.db").display());
     let db_url = secret_value(raw.database.url, raw.database.url_file.as_deref(), "database.url_file")
@@ -347,6 +378,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
                 maker_checker: raw.admin.maker_checker,
                 recent_sign_in: Duration::from_secs(raw.admin.recent_sign_in_secs),
             },
+            trusted_proxies: TrustedProxies::new(proxies),
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }

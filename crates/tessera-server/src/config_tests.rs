@@ -152,3 +152,40 @@ fn the_production_example_is_a_valid_configuration_file() {
     );
     assert!(parse_issuer(&raw.issuer).is_ok());
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_networks() {
+    assert_eq!(validate(RawConfig::default()).unwrap().trusted_proxies, TrustedProxies::default());
+    let raw = RawConfig {
+        trusted_proxies: ProxyList::List(vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "2001:db8::/32".into()]),
+        ..RawConfig::default()
+    };
+    let expected = ["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"].map(|n| n.parse::<IpNetwork>().unwrap());
+    assert_eq!(validate(raw).unwrap().trusted_proxies, TrustedProxies::new(expected.to_vec()));
+
+    let raw = RawConfig {
+        trusted_proxies: ProxyList::List(vec!["10.1.2.3/8".into(), "lb.internal".into(), "10.0.0.0/8".into()]),
+        ..RawConfig::default()
+    };
+    let found = problems(raw);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|p| p.setting == "trusted_proxies"), "{found:?}");
+    assert!(found[1].reason.contains("lb.internal"), "{found:?}");
+}
+
+#[test]
+fn trusted_proxies_come_as_an_array_or_a_comma_separated_variable() {
+    Jail::expect_with(|jail| {
+        jail.create_file("tessera.toml", "trusted_proxies = [\"10.0.0.0/8\"]\n")?;
+        assert_eq!(load(None).unwrap().trusted_proxies, TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap()]));
+        jail.set_env("TESSERA__TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1");
+        let expected = ["10.0.0.0/8", "192.0.2.1"].map(|n| n.parse::<IpNetwork>().unwrap());
+        assert_eq!(load(None).unwrap().trusted_proxies, TrustedProxies::new(expected.to_vec()));
+        jail.set_env("TESSERA__TRUSTED_PROXIES", "192.0.2.1");
+        assert_eq!(load(None).unwrap().trusted_proxies, TrustedProxies::new(vec!["192.0.2.1".parse().unwrap()]));
+        jail.set_env("TESSERA__TRUSTED_PROXIES", "not-an-address");
+        let err = load(None).unwrap_err().to_string();
+        assert!(err.contains("trusted_proxies") && err.contains("not-an-address"), "{err}");
+        Ok(())
+    });
+}

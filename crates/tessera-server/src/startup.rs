@@ -74,6 +74,7 @@ impl Application {
                 issuer: settings.issuer.clone(),
                 maker_checker: settings.admin.maker_checker,
                 admin_recent_sign_in_secs: settings.admin.recent_sign_in.as_secs() as i64,
+                trusted_proxies: settings.trusted_proxies.clone(),
             },
             pages,
             db,

@@ -2,6 +2,7 @@
 //! to responses, and page rendering with tera in English and Traditional Chinese.
 //! It calls the service crates; it never touches SQL or Redis itself.
 
+pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;

@@ -1,5 +1,6 @@
 //! What every handler can reach: built once in the server's `main`, passed as `web::Data`.
 
+use crate::client_ip::TrustedProxies;
 use crate::pages::Pages;
 use tessera_oidc::KeyManager;
 use tessera_oidc::service::Oidc;
@@ -17,9 +18,16 @@ pub struct WebSettings {
     pub maker_checker: bool,
     /// How recent an operator's passkey sign-in must be on the admin pages.
     pub admin_recent_sign_in_secs: i64,
+    /// Proxies whose `X-Forwarded-For` names the client (see [`crate::client_ip`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl WebSettings {
+    /// The client's address for throttling and the audit trail (see [`crate::client_ip`]).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> String {
+        crate::client_ip::client_ip(req, &self.trusted_proxies)
+    }
+
     /// Cookies are `Secure` and `__Host-` prefixed whenever the issuer is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.scheme() == "https"

@@ -18,7 +18,6 @@
 use super::account::signed_in_citizen;
 use super::request_locale;
 use super::signin::{next_location, open_session};
-use super::token::peer_ip;
 use crate::csrf::verify_csrf_header;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -190,7 +189,7 @@ pub async fn signin_finish_post(req: HttpRequest, state: web::Data<AppState>, bo
         let now = SystemClock.now();
         let outcome = state
             .passkeys
-            .finish_authentication(&finish.ceremony, &finish.credential, &peer_ip(&req), now)
+            .finish_authentication(&finish.ceremony, &finish.credential, &state.settings.client_ip(&req), now)
             .await
             .map_err(|e| refusal_of(&e))?;
         let signed_in = match outcome {

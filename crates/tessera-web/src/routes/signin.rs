@@ -146,7 +146,7 @@ pub async fn signin_post(
     let username = form.get("username").unwrap_or("");
     let password = form.get("password").unwrap_or("");
     let now = SystemClock.now();
-    let outcome = state.signin.password(username, password, &super::token::peer_ip(&req), now).await;
+    let outcome = state.signin.password(username, password, &state.settings.client_ip(&req), now).await;
     match outcome {
         Ok(SignInOutcome::SignedIn(signed_in)) => start_session(&req, &state, signed_in, authz, next, now).await,
         Ok(SignInOutcome::Refused) => {

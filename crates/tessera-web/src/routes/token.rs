@@ -18,11 +18,6 @@ fn client_request<'a>(req: &'a HttpRequest, form: &'a FormParams, ip: &'a str) -
     }
 }
 
-/// The socket peer: never a header anyone can set.
-pub fn peer_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
 fn no_store(status: StatusCode) -> actix_web::HttpResponseBuilder {
     let mut builder = HttpResponse::build(status);
     builder.insert_header(CacheControl(vec![CacheDirective::NoStore])).insert_header((header::PRAGMA, "no-cache"));
@@ -63,7 +58,7 @@ pub async fn token_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
-    match state.oidc.token(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
+    match state.oidc.token(client_request(&req, &form, &state.settings.client_ip(&req)), SystemClock.now()).await? {
         Ok(tokens) => Ok(no_store(StatusCode::OK).json(tokens)),
         Err(error) => Ok(token_error(error)),
     }
@@ -75,7 +70,8 @@ pub async fn introspect_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
-    match state.oidc.introspect(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
+    match state.oidc.introspect(client_request(&req, &form, &state.settings.client_ip(&req)), SystemClock.now()).await?
+    {
         Ok(body) => Ok(no_store(StatusCode::OK).json(body)),
         Err(error) => Ok(token_error(error)),
     }
@@ -87,7 +83,7 @@ pub async fn revoke_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     let Some(form) = protocol_form(&req, &body) else { return Ok(not_a_form()) };
-    match state.oidc.revoke(client_request(&req, &form, &peer_ip(&req)), SystemClock.now()).await? {
+    match state.oidc.revoke(client_request(&req, &form, &state.settings.client_ip(&req)), SystemClock.now()).await? {
         Ok(()) => Ok(no_store(StatusCode::OK).finish()),
         Err(error) => Ok(token_error(error)),
     }
