@@ -1,4 +1,4 @@
-//! `/healthz` and `/readyz`, including a Redis that goes away and comes back.
+//! `/healthz`, `/readyz` (including a Redis that goes away and comes back) and `/metrics`.
 
 use crate::helpers::{spawn_app, spawn_app_with};
 use reqwest::StatusCode;
@@ -27,6 +27,59 @@ async fn readyz_checks_database_and_session_store() {
     let expected = if tessera_testkit::production_stack() { ("postgres", "redis") } else { ("sqlite", "memory") };
     assert_eq!(body["database"]["backend"], expected.0);
     assert_eq!(body["session_store"]["backend"], expected.1);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_for_loopback_only() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    }
+    // Identifiers and query strings stay out of the labels: only the route pattern is kept.
+    let res = app.http.post(format!("{}/account/passkeys/secret-passkey-id/rename", app.address)).send().await.unwrap();
+    assert!(res.status().is_client_error() || res.status().is_redirection(), "{}", res.status());
+    app.get("/authorize?client_id=someone&state=private-state").await;
+    app.get("/no/such/page-with-an-id-123").await;
+
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("tessera_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3\n"),
+        "{text}"
+    );
+    assert!(text.contains("tessera_http_request_duration_seconds_count{route=\"/healthz\"} 3\n"), "{text}");
+    assert!(text.contains("route=\"/account/passkeys/{id}/rename\",method=\"POST\""), "{text}");
+    assert!(text.contains("route=\"/authorize\",method=\"GET\""), "{text}");
+    assert!(text.contains("route=\"unmatched\",method=\"GET\",status=\"404\""), "{text}");
+    for private in ["secret-passkey-id", "someone", "private-state", "page-with-an-id"] {
+        assert!(!text.contains(private), "{private} leaked into the metrics");
+    }
+    assert!(text.contains(&format!("tessera_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))));
+
+    // A peer outside `metrics.allow` sees nothing (here: loopback, with only a test network allowed).
+    let closed =
+        spawn_app_with(|c| c.metrics.allow = tessera_server::config::AddressList::List(vec!["192.0.2.0/24".into()]))
+            .await;
+    let res = closed.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!res.text().await.unwrap().contains("tessera_"));
+    // Not even through a trusted proxy's header: the check uses the TCP peer.
+    let proxied = spawn_app_with(|c| {
+        c.metrics.allow = tessera_server::config::AddressList::List(vec!["192.0.2.0/24".into()]);
+        c.trusted_proxies = tessera_server::config::AddressList::List(vec!["127.0.0.0/8".into()]);
+    })
+    .await;
+    let res = proxied
+        .http
+        .get(format!("{}/metrics", proxied.address))
+        .header("x-forwarded-for", "192.0.2.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 /// A redis-server of this test's own, so stopping it disturbs no other test.

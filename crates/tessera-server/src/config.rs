@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tessera_web::client_ip::{IpNetwork, TrustedProxies};
+use tessera_web::metrics::MetricsAccess;
 use url::Url;
 
 /// The configuration file read when `--config` is not given (optional).
@@ -33,23 +34,37 @@ pub struct RawConfig {
     pub admin: RawAdmin,
     /// Load balancers and reverse proxies whose `X-Forwarded-For` names the client
     /// (addresses or CIDR networks); empty: the TCP peer is the client.
-    pub trusted_proxies: ProxyList,
+    pub trusted_proxies: AddressList,
+    pub metrics: RawMetrics,
 }
 
-/// `trusted_proxies`: a TOML array, or one comma-separated string (as an environment
-/// variable gives it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    /// Who may read `/metrics` (TCP peers; addresses or CIDR networks).
+    pub allow: AddressList,
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawMetrics { allow: AddressList::List(vec!["127.0.0.0/8".into(), "::1".into()]) }
+    }
+}
+
+/// A list of addresses or networks (`trusted_proxies`, `metrics.allow`): a TOML array, or one
+/// comma-separated string (as an environment variable gives it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum ProxyList {
+pub enum AddressList {
     List(Vec<String>),
     Text(String),
 }
 
-impl ProxyList {
+impl AddressList {
     fn entries(&self) -> Vec<&str> {
         match self {
-            ProxyList::List(list) => list.iter().map(String::as_str).collect(),
-            ProxyList::Text(text) => text.split(',').map(str::trim).filter(|e| !e.is_empty()).collect(),
+            AddressList::List(list) => list.iter().map(String::as_str).collect(),
+            AddressList::Text(text) => text.split(',').map(str::trim).filter(|e| !e.is_empty()).collect(),
         }
     }
 }
@@ -114,7 +129,8 @@ impl Default for RawConfig {
             crypto: RawCrypto::default(),
             log: RawLog::default(),
             admin: RawAdmin::default(),
-            trusted_proxies: ProxyList::List(Vec::new()),
+            trusted_proxies: AddressList::List(Vec::new()),
+            metrics: RawMetrics::default(),
         }
     }
 }
@@ -172,6 +188,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub admin: AdminSettings,
     pub trusted_proxies: TrustedProxies,
+    pub metrics_access: MetricsAccess,
 }
 
 /// The operators' admin page.
@@ -290,13 +307,18 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
     if raw.data_dir.as_os_str().is_empty() {
         problem("data_dir", "must not be empty".into());
     }
-    let mut proxies = Vec::new();
-    for entry in raw.trusted_proxies.entries() {
-        match entry.parse::<IpNetwork>() {
-            Ok(network) => proxies.push(network),
-            Err(e) => problem("trusted_proxies", e.to_string()),
+    let mut networks = |setting: &'static str, list: &AddressList| {
+        let mut parsed = Vec::new();
+        for entry in list.entries() {
+            match entry.parse::<IpNetwork>() {
+                Ok(network) => parsed.push(network),
+                Err(e) => problem(setting, e.to_string()),
+            }
         }
-    }
+        parsed
+    };
+    let proxies = networks("trusted_proxies", &raw.trusted_proxies);
+    let metrics_allow = networks("metrics.allow", &raw.metrics.allow);
 
     let default_db = format!("sqlite://{}", raw.data_dir.join("tessera.db").display());
     let db_url = secret_value(raw.database.url, raw.database.url_file.as_deref(), "database.url_file")
@@ -379,6 +401,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
                 recent_sign_in: Duration::from_secs(raw.admin.recent_sign_in_secs),
             },
             trusted_proxies: TrustedProxies::new(proxies),
+            metrics_access: MetricsAccess::new(metrics_allow),
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }

@@ -157,14 +157,14 @@ fn the_production_example_is_a_valid_configuration_file() {
 fn trusted_proxies_are_addresses_or_networks() {
     assert_eq!(validate(RawConfig::default()).unwrap().trusted_proxies, TrustedProxies::default());
     let raw = RawConfig {
-        trusted_proxies: ProxyList::List(vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "2001:db8::/32".into()]),
+        trusted_proxies: AddressList::List(vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "2001:db8::/32".into()]),
         ..RawConfig::default()
     };
     let expected = ["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"].map(|n| n.parse::<IpNetwork>().unwrap());
     assert_eq!(validate(raw).unwrap().trusted_proxies, TrustedProxies::new(expected.to_vec()));
 
     let raw = RawConfig {
-        trusted_proxies: ProxyList::List(vec!["10.1.2.3/8".into(), "lb.internal".into(), "10.0.0.0/8".into()]),
+        trusted_proxies: AddressList::List(vec!["10.1.2.3/8".into(), "lb.internal".into(), "10.0.0.0/8".into()]),
         ..RawConfig::default()
     };
     let found = problems(raw);
@@ -186,6 +186,24 @@ fn trusted_proxies_come_as_an_array_or_a_comma_separated_variable() {
         jail.set_env("TESSERA__TRUSTED_PROXIES", "not-an-address");
         let err = load(None).unwrap_err().to_string();
         assert!(err.contains("trusted_proxies") && err.contains("not-an-address"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn metrics_are_for_loopback_unless_configured() {
+    let s = validate(RawConfig::default()).unwrap();
+    assert_eq!(s.metrics_access, MetricsAccess::default());
+    assert!(s.metrics_access.allows("127.0.0.1".parse().unwrap()));
+    assert!(!s.metrics_access.allows("10.1.2.3".parse().unwrap()));
+    Jail::expect_with(|jail| {
+        jail.set_env("TESSERA__METRICS__ALLOW", "10.0.0.0/8");
+        let s = load(None).unwrap();
+        assert!(s.metrics_access.allows("10.1.2.3".parse().unwrap()));
+        assert!(!s.metrics_access.allows("127.0.0.1".parse().unwrap()), "the list replaces the default");
+        jail.set_env("TESSERA__METRICS__ALLOW", "10.0.0.0/8,monitoring");
+        let err = load(None).unwrap_err().to_string();
+        assert!(err.contains("metrics.allow") && err.contains("monitoring"), "{err}");
         Ok(())
     });
 }

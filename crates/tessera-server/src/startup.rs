@@ -9,6 +9,7 @@ use anyhow::Context;
 use std::net::TcpListener;
 use tessera_session::{AnySessionStore, MemoryStore};
 use tessera_store::{Db, DbOptions};
+use tessera_web::metrics::Metrics;
 use tessera_web::pages::Pages;
 use tessera_web::{AppState, WebSettings};
 
@@ -75,6 +76,7 @@ impl Application {
                 maker_checker: settings.admin.maker_checker,
                 admin_recent_sign_in_secs: settings.admin.recent_sign_in.as_secs() as i64,
                 trusted_proxies: settings.trusted_proxies.clone(),
+                metrics_access: settings.metrics_access.clone(),
             },
             pages,
             db,
@@ -85,6 +87,7 @@ impl Application {
             signup: services.signup,
             passkeys: services.passkeys,
             passwords: services.passwords,
+            metrics: Metrics::default(),
         });
         let port = listener.local_addr().context("cannot read the listening address")?.port();
         let mut server = HttpServer::new(move || tessera_web::app(state.clone()))

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod errors;
 pub mod form;
 pub mod i18n;
+pub mod metrics;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
@@ -49,6 +50,7 @@ pub fn app(
         .route("/language", web::get().to(routes::language::language_get))
         .route("/healthz", web::get().to(routes::health::healthz_get))
         .route("/readyz", web::get().to(routes::health::readyz_get))
+        .route("/metrics", web::get().to(routes::health::metrics_get))
         .route("/jwks", web::get().to(routes::jwks::jwks_get))
         .route("/.well-known/openid-configuration", web::get().to(routes::discovery::discovery_get))
         .route("/authorize", web::get().to(routes::authorize::authorize_get))

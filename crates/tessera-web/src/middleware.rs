@@ -44,8 +44,19 @@ pub async fn request_context(
         path = %req.path(),
     );
     let started = Instant::now();
+    let state = req.app_data::<actix_web::web::Data<crate::AppState>>().cloned();
+    let method = req.method().clone();
     let result = next.call(req).instrument(span.clone()).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    if let Some(state) = &state {
+        match &result {
+            Ok(res) => {
+                state.metrics.record(res.request().match_pattern().as_deref(), &method, res.status().as_u16(), elapsed);
+            }
+            Err(e) => state.metrics.record(None, &method, e.as_response_error().status_code().as_u16(), elapsed),
+        }
+    }
     let _entered = span.enter();
     match result {
         Ok(mut res) => {

@@ -1,6 +1,7 @@
 //! What every handler can reach: built once in the server's `main`, passed as `web::Data`.
 
 use crate::client_ip::TrustedProxies;
+use crate::metrics::{Metrics, MetricsAccess};
 use crate::pages::Pages;
 use tessera_oidc::KeyManager;
 use tessera_oidc::service::Oidc;
@@ -20,6 +21,8 @@ pub struct WebSettings {
     pub admin_recent_sign_in_secs: i64,
     /// Proxies whose `X-Forwarded-For` names the client (see [`crate::client_ip`]).
     pub trusted_proxies: TrustedProxies,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
 }
 
 impl WebSettings {
@@ -51,4 +54,6 @@ pub struct AppState {
     pub signup: SignupService,
     pub passkeys: PasskeyService,
     pub passwords: PasswordService,
+    /// What this node has answered, for `/metrics`.
+    pub metrics: Metrics,
 }

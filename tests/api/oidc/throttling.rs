@@ -66,7 +66,7 @@ async fn throttled_by_forwarded_address(app: &crate::helpers::TestApp, from: &st
 async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
     // The test's own connections come from 127.0.0.1: here, the load balancer.
     let app = crate::helpers::spawn_app_with(|c| {
-        c.trusted_proxies = tessera_server::config::ProxyList::List(vec!["127.0.0.0/8".into()]);
+        c.trusted_proxies = tessera_server::config::AddressList::List(vec!["127.0.0.0/8".into()]);
     })
     .await;
     // What a client writes itself stays left of what the proxy appends, and is not believed.

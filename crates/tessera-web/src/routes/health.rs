@@ -1,5 +1,6 @@
 //! Health endpoints for load balancers: `/healthz` says the process is up,
-//! `/readyz` says it can serve (database and session store reachable).
+//! `/readyz` says it can serve (database and session store reachable); and `/metrics` for
+//! monitoring (see [`crate::metrics`]).
 
 use crate::state::AppState;
 use actix_web::http::header::{CacheControl, CacheDirective};
@@ -12,6 +13,18 @@ use tessera_store::Backend;
 
 /// How long a readiness probe waits for each dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The Prometheus text exposition, for peers in `metrics.allow`; a plain 404 for anyone else.
+pub async fn metrics_get(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let allowed = req.peer_addr().is_some_and(|peer| state.settings.metrics_access.allows(peer.ip()));
+    if !allowed {
+        return HttpResponse::NotFound().insert_header(CacheControl(vec![CacheDirective::NoStore])).finish();
+    }
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
 
 pub async fn healthz_get() -> HttpResponse {
     HttpResponse::Ok()
