@@ -101,6 +101,9 @@ pub struct RawSession {
     pub store_file: Option<PathBuf>,
     pub key_prefix: String,
     pub memory_max_entries: usize,
+    /// PEM certificates of the authority that issued a `rediss://` server's certificate,
+    /// trusted instead of the system's authorities.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -143,7 +146,13 @@ impl Default for RawDatabase {
 
 impl Default for RawSession {
     fn default() -> Self {
-        RawSession { store: None, store_file: None, key_prefix: "tessera:".into(), memory_max_entries: 100_000 }
+        RawSession {
+            store: None,
+            store_file: None,
+            key_prefix: "tessera:".into(),
+            memory_max_entries: 100_000,
+            tls_ca_file: None,
+        }
     }
 }
 
@@ -207,10 +216,12 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
-    /// `memory` or a `redis://` URL.
+    /// `memory`, or a `redis://`, `rediss://` or `redis+unix://` URL.
     pub store: Secret<String>,
     pub key_prefix: String,
     pub memory_max_entries: usize,
+    /// The contents of `session.tls_ca_file`, for a `rediss://` store.
+    pub tls_ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,9 +354,27 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
             None
         })
         .unwrap_or_else(|| "memory".into());
-    if !(store == "memory" || store.starts_with("redis://") || store.starts_with("redis+unix://")) {
-        problem("session.store", "must be `memory` or a redis:// URL".into());
+    if !(store == "memory"
+        || store.starts_with("redis://")
+        || store.starts_with("rediss://")
+        || store.starts_with("redis+unix://"))
+    {
+        problem("session.store", "must be `memory` or a redis://, rediss:// or redis+unix:// URL".into());
     }
+    let tls_ca_pem = match &raw.session.tls_ca_file {
+        None => None,
+        Some(_) if !store.starts_with("rediss://") => {
+            problem("session.tls_ca_file", "is only for a rediss:// (TLS) session store".into());
+            None
+        }
+        Some(path) => match std::fs::read(path) {
+            Ok(pem) => Some(pem),
+            Err(e) => {
+                problem("session.tls_ca_file", format!("cannot read {}: {e}", path.display()));
+                None
+            }
+        },
+    };
     if raw.session.key_prefix.is_empty() || raw.session.key_prefix.chars().any(char::is_whitespace) {
         problem("session.key_prefix", "must be non-empty without spaces".into());
     }
@@ -393,6 +422,7 @@ pub fn validate(raw: RawConfig) -> Result<Settings, ConfigError> {
                 store: Secret(store),
                 key_prefix: raw.session.key_prefix,
                 memory_max_entries: raw.session.memory_max_entries,
+                tls_ca_pem,
             },
             master_key,
             log: LogSettings { format, level: raw.log.level },

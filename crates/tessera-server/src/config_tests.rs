@@ -207,3 +207,25 @@ fn metrics_are_for_loopback_unless_configured() {
         Ok(())
     });
 }
+
+#[test]
+fn a_tls_session_store_may_name_its_certificate_authority() {
+    Jail::expect_with(|jail| {
+        jail.create_file("ca.pem", "-----BEGIN CERTIFICATE-----\n")?;
+        jail.set_env("TESSERA__SESSION__STORE", "rediss://:pw@cache.internal:6380/0");
+        jail.set_env("TESSERA__SESSION__TLS_CA_FILE", "ca.pem");
+        let s = load(None).unwrap();
+        assert_eq!(s.session.store.expose(), "rediss://:pw@cache.internal:6380/0");
+        assert_eq!(s.session.tls_ca_pem.as_deref(), Some(b"-----BEGIN CERTIFICATE-----\n".as_slice()));
+
+        jail.set_env("TESSERA__SESSION__TLS_CA_FILE", "missing.pem");
+        let err = load(None).unwrap_err().to_string();
+        assert!(err.contains("session.tls_ca_file") && err.contains("missing.pem"), "{err}");
+
+        jail.set_env("TESSERA__SESSION__TLS_CA_FILE", "ca.pem");
+        jail.set_env("TESSERA__SESSION__STORE", "redis://cache.internal:6379");
+        let err = load(None).unwrap_err().to_string();
+        assert!(err.contains("session.tls_ca_file") && err.contains("rediss://"), "{err}");
+        Ok(())
+    });
+}

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
-use tessera_session::{AnySessionStore, MemoryStore};
+use tessera_session::{AnySessionStore, MemoryStore, RedisTls};
 use tessera_store::{Db, DbOptions};
 use tessera_web::metrics::Metrics;
 use tessera_web::pages::Pages;
@@ -63,7 +63,8 @@ impl Application {
         let sessions = if store_spec == "memory" {
             AnySessionStore::Memory(MemoryStore::with_max_entries(settings.session.memory_max_entries))
         } else {
-            AnySessionStore::from_config(store_spec, &settings.session.key_prefix)
+            let tls = RedisTls { ca_pem: settings.session.tls_ca_pem.clone() };
+            AnySessionStore::from_config_with(store_spec, &settings.session.key_prefix, &tls)
                 .await
                 .with_context(|| format!("session store {} is not usable", redact_url(store_spec)))?
         };

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::redis::RedisTls;
 use crate::redis::redact_url;
 use crate::{MemoryStore, RedisStore, SessionError, SessionStore};
 
@@ -17,10 +18,18 @@ pub enum AnySessionStore {
 impl AnySessionStore {
     /// Builds the store named by `spec`:
     /// - `"memory"`: a [`MemoryStore`] with the default bound (`prefix` is not used);
-    /// - `"redis://..."` or `"redis+unix://..."`: a [`RedisStore::connect`]ed with `prefix`;
-    /// - `"rediss://..."`: an error, this build has no TLS support for Redis;
+    /// - `"redis://..."`, `"rediss://..."` (TLS, checked against the system's certificate
+    ///   authorities) or `"redis+unix://..."`: a [`RedisStore::connect`]ed with `prefix`;
     /// - anything else: an error naming the accepted values.
     pub async fn from_config(spec: &str, prefix: &str) -> Result<Self, SessionError> {
+        Self::from_config_with(spec, prefix, &RedisTls::default()).await
+    }
+
+    /// [`from_config`](Self::from_config), with `tls` for a `rediss://` store.
+    ///
+    /// # Errors
+    /// As [`from_config`](Self::from_config) and [`RedisStore::connect_with`].
+    pub async fn from_config_with(spec: &str, prefix: &str, tls: &RedisTls) -> Result<Self, SessionError> {
         let spec = spec.trim();
         if spec.eq_ignore_ascii_case("memory") {
             return Ok(Self::Memory(MemoryStore::new()));
@@ -28,11 +37,11 @@ impl AnySessionStore {
         let scheme = spec.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("redis" | "rediss" | "redis+unix" | "unix") => {
-                Ok(Self::Redis(RedisStore::connect(spec, prefix).await?))
+                Ok(Self::Redis(RedisStore::connect_with(spec, prefix, tls).await?))
             }
             _ => Err(SessionError::InvalidConfig(format!(
                 "unknown session store {:?}: expected \"memory\" or a Redis URL \
-                 (redis://host[:port][/db] or redis+unix:///path/to/socket)",
+                 (redis://host[:port][/db], rediss://host[:port][/db] or redis+unix:///path/to/socket)",
                 redact_url(spec)
             ))),
         }

@@ -36,7 +36,7 @@ use std::time::Duration;
 pub use crate::any::AnySessionStore;
 pub use crate::error::SessionError;
 pub use crate::memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
-pub use crate::redis::RedisStore;
+pub use crate::redis::{RedisStore, RedisTls};
 
 /// The longest time-to-live accepted by any store operation: 366 days.
 pub const MAX_TTL: Duration = Duration::from_secs(366 * 24 * 60 * 60);

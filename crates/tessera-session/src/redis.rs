@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, ErrorKind, RedisError, RedisResult, Script, ServerErrorKind};
+use redis::{Client, ErrorKind, RedisError, RedisResult, Script, ServerErrorKind, TlsCertificates};
 
 use crate::{SessionError, SessionStore, ttl_millis};
 
@@ -116,35 +116,82 @@ return n
     }
 }
 
+/// How to check the certificate of a Redis reached over TLS (`rediss://`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// PEM certificates of the certificate authorities to trust instead of the system's
+    /// (for a Redis whose certificate a private CA issued). `None`: the system's roots.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://[user][:password@]host[:port][/db]` or
-    /// `redis+unix:///path/to/socket[?db=N&pass=..]`) and checks that it answers and
-    /// supports `GETDEL` (Redis ≥ 6.2). All keys will be stored under `prefix` (e.g.
-    /// `"tessera:"`).
+    /// Connects to the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
+    /// `rediss://...` for TLS, or `redis+unix:///path/to/socket[?db=N&pass=..]`) and checks
+    /// that it answers and supports `GETDEL` (Redis ≥ 6.2). All keys will be stored under
+    /// `prefix` (e.g. `"tessera:"`). Over TLS the server's certificate is checked against the
+    /// system's certificate authorities (see [`connect_with`](Self::connect_with)).
     ///
     /// Fails within a few seconds, never hangs: with [`SessionError::Unavailable`] when
-    /// Redis cannot be reached (the message names the URL, password redacted, and why), or
-    /// [`SessionError::InvalidConfig`] for an unusable URL (including `rediss://`: this
-    /// build has no TLS support), a refused password, or a Redis without `GETDEL`.
+    /// Redis cannot be reached (the message names the URL, password redacted, and why,
+    /// such as a certificate that does not verify), or [`SessionError::InvalidConfig`] for an
+    /// unusable URL, a refused password, or a Redis without `GETDEL`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, SessionError> {
+        Self::connect_with(url, prefix, &RedisTls::default()).await
+    }
+
+    /// [`connect`](Self::connect), trusting the certificate authorities of `tls` for a
+    /// `rediss://` URL. A CA for any other URL is a configuration error, and so is
+    /// `#insecure` (certificate checks cannot be switched off).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, prefix: &str, tls: &RedisTls) -> Result<Self, SessionError> {
         let server = redact_url(url);
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        match scheme.as_deref() {
-            Some("redis" | "redis+unix" | "unix") => {}
-            Some("rediss") => {
-                return Err(SessionError::InvalidConfig(format!(
-                    "cannot use the Redis at {server}: rediss:// (TLS) is not supported by this build; \
-                     use redis:// on a trusted network or through a local TLS tunnel"
-                )));
-            }
+        let over_tls = match scheme.as_deref() {
+            Some("redis" | "redis+unix" | "unix") => false,
+            Some("rediss") => true,
             _ => {
                 return Err(SessionError::InvalidConfig(format!(
-                    "{server} is not a Redis URL: expected redis://host[:port][/db] or redis+unix:///path"
+                    "{server} is not a Redis URL: expected redis://host[:port][/db], rediss://host[:port][/db] \
+                     or redis+unix:///path"
                 )));
             }
+        };
+        if url.contains('#') {
+            return Err(SessionError::InvalidConfig(format!(
+                "the Redis URL {server} has a #fragment: certificate checks cannot be switched off (#insecure); \
+                 give the Redis's certificate authority as session.tls_ca_file instead"
+            )));
         }
-        let client = Client::open(url)
-            .map_err(|e| SessionError::InvalidConfig(format!("invalid Redis URL {server}: {}", describe(&e))))?;
+        let invalid =
+            |e: RedisError| SessionError::InvalidConfig(format!("invalid Redis URL {server}: {}", describe(&e)));
+        let client = match (&tls.ca_pem, over_tls) {
+            (None, _) => Client::open(url).map_err(invalid)?,
+            (Some(ca), true) => {
+                use rustls::pki_types::CertificateDer;
+                use rustls::pki_types::pem::PemObject as _;
+                let certificates: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(ca).collect();
+                if !certificates.is_ok_and(|c| !c.is_empty()) {
+                    return Err(SessionError::InvalidConfig(format!(
+                        "the certificate authority given for the Redis at {server} holds no PEM certificate"
+                    )));
+                }
+                Client::build_with_tls(url, TlsCertificates { client_tls: None, root_cert: Some(ca.clone()) }).map_err(
+                    |e| {
+                        SessionError::InvalidConfig(format!(
+                            "cannot use the certificate authority for the Redis at {server}: {}",
+                            describe(&e)
+                        ))
+                    },
+                )?
+            }
+            (Some(_), false) => {
+                return Err(SessionError::InvalidConfig(format!(
+                    "a certificate authority is set for the Redis at {server}, but its URL is not rediss:// (TLS)"
+                )));
+            }
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))

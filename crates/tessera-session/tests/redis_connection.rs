@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tessera_session::{AnySessionStore, RedisStore, SessionError, SessionStore};
+use tessera_session::{AnySessionStore, RedisStore, RedisTls, SessionError, SessionStore};
 
 /// Every failure must arrive within this bound (the store's own limits are 2–5 s).
 const FAST: Duration = Duration::from_secs(7);
@@ -134,10 +134,15 @@ async fn connect_to_a_server_that_never_answers_fails_fast() {
 
 #[tokio::test]
 async fn from_config_rejects_what_it_cannot_serve_with_clear_errors() {
-    let err = AnySessionStore::from_config("rediss://:pw-secret@cache.example:6380", "t:").await.unwrap_err();
+    // TLS without certificate checks is refused before any connection.
+    let err = AnySessionStore::from_config("rediss://:pw-secret@127.0.0.1:1/#insecure", "t:").await.unwrap_err();
     let SessionError::InvalidConfig(msg) = &err else { panic!("{err:?}") };
-    assert!(msg.contains("TLS") && msg.contains("rediss://"), "{msg}");
+    assert!(msg.contains("insecure") && msg.contains("tls_ca_file"), "{msg}");
     assert!(!msg.contains("pw-secret"), "{msg}");
+    // A certificate authority only makes sense for rediss://.
+    let tls = RedisTls { ca_pem: Some(b"-----BEGIN CERTIFICATE-----".to_vec()) };
+    let err = AnySessionStore::from_config_with("redis://127.0.0.1:1/", "t:", &tls).await.unwrap_err();
+    assert!(matches!(&err, SessionError::InvalidConfig(m) if m.contains("not rediss://")), "{err:?}");
 
     for spec in ["postgres://db", "memcached", "", "redis:/nohost"] {
         let err = AnySessionStore::from_config(spec, "t:").await.unwrap_err();
@@ -263,4 +268,149 @@ async fn unix_sockets_are_supported() {
     drop(server);
     // A killed redis-server leaves its socket file behind.
     let _ = std::fs::remove_file(&socket);
+}
+
+/// A private certificate authority and a certificate it issued for 127.0.0.1, made with the
+/// `openssl` command in a temporary directory; `None` (test skipped) without `openssl`.
+struct TestPki {
+    dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    fn make() -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        let made = run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Tessera test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]) && run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]) && run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        if !made {
+            if std::env::var(tessera_testkit::REQUIRE_ENV).is_ok_and(|v| v == "1") {
+                panic!("openssl is required ({}=1) to make the test certificates", tessera_testkit::REQUIRE_ENV);
+            }
+            eprintln!("SKIPPED: openssl could not make test certificates");
+            return None;
+        }
+        Some(Self { dir })
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("ca.pem")).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn rediss_connects_with_the_configured_authority_and_refuses_an_unknown_one() {
+    if !RedisChild::available() {
+        return;
+    }
+    let Some(pki) = TestPki::make() else { return };
+    let port = free_port();
+    let tls_port = port.to_string();
+    let _server = RedisChild::start_with(
+        port,
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &tls_port,
+            "--tls-cert-file",
+            &pki.path("server.pem"),
+            "--tls-key-file",
+            &pki.path("server.key"),
+            "--tls-ca-cert-file",
+            &pki.path("ca.pem"),
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let url = format!("rediss://127.0.0.1:{port}/");
+
+    // Trusting the private CA: the whole store works over TLS.
+    let tls = RedisTls { ca_pem: Some(pki.ca_pem()) };
+    let store = AnySessionStore::from_config_with(&url, "t:", &tls).await.unwrap();
+    assert_eq!(store.backend_name(), "redis");
+    store.put("k", b"over tls", LONG).await.unwrap();
+    assert_eq!(store.take("k").await.unwrap(), Some(b"over tls".to_vec()));
+    assert_eq!(store.take("k").await.unwrap(), None);
+
+    // The system's authorities do not know this CA: refused, quickly, saying why.
+    let started = Instant::now();
+    let err = RedisStore::connect(&url, "t:").await.unwrap_err();
+    assert!(started.elapsed() < FAST, "took {:?}", started.elapsed());
+    let SessionError::Unavailable(msg) = &err else { panic!("{err:?}") };
+    eprintln!("unknown authority: {msg}");
+    assert!(msg.to_lowercase().contains("certificate"), "{msg}");
+
+    // Plain redis:// to a TLS port does not get through either.
+    let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}/"), "t:").await.unwrap_err();
+    assert!(matches!(err, SessionError::Unavailable(_)), "{err:?}");
+
+    // A file that holds no certificate is a configuration error, named as such.
+    let junk = RedisTls { ca_pem: Some(b"not a certificate".to_vec()) };
+    let err = RedisStore::connect_with(&url, "t:", &junk).await.unwrap_err();
+    assert!(matches!(&err, SessionError::InvalidConfig(m) if m.contains("no PEM certificate")), "{err:?}");
 }
