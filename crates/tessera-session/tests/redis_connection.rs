@@ -279,9 +279,10 @@ struct TestPki {
 impl TestPki {
     fn make() -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| {
+        // Each command is one line of words (no word has a space).
+        let run = |command: &str| {
             Command::new("openssl")
-                .args(args)
+                .args(command.split_whitespace())
                 .current_dir(dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -293,56 +294,13 @@ impl TestPki {
             "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
         )
         .unwrap();
-        let made = run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Tessera test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]) && run(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ]) && run(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ]);
+        let new_key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+        let made = run(&format!(
+            "req -x509 {new_key} -keyout ca.key -out ca.pem -days 2 -subj /CN=tessera-test-ca \
+             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+        )) && run(&format!("req {new_key} -keyout server.key -out server.csr -subj /CN=localhost"))
+            && run("x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
+                    -extfile server.ext");
         if !made {
             if std::env::var(tessera_testkit::REQUIRE_ENV).is_ok_and(|v| v == "1") {
                 panic!("openssl is required ({}=1) to make the test certificates", tessera_testkit::REQUIRE_ENV);
@@ -369,24 +327,14 @@ async fn rediss_connects_with_the_configured_authority_and_refuses_an_unknown_on
     }
     let Some(pki) = TestPki::make() else { return };
     let port = free_port();
-    let tls_port = port.to_string();
-    let _server = RedisChild::start_with(
-        port,
-        &[
-            "--port",
-            "0",
-            "--tls-port",
-            &tls_port,
-            "--tls-cert-file",
-            &pki.path("server.pem"),
-            "--tls-key-file",
-            &pki.path("server.key"),
-            "--tls-ca-cert-file",
-            &pki.path("ca.pem"),
-            "--tls-auth-clients",
-            "no",
-        ],
+    // Only the TLS port listens (the later --port 0 replaces start_with's plain port).
+    let tls = format!(
+        "--port 0 --tls-port {port} --tls-cert-file {} --tls-key-file {} --tls-ca-cert-file {} --tls-auth-clients no",
+        pki.path("server.pem"),
+        pki.path("server.key"),
+        pki.path("ca.pem")
     );
+    let _server = RedisChild::start_with(port, &tls.split_whitespace().collect::<Vec<_>>());
     let url = format!("rediss://127.0.0.1:{port}/");
 
     // Trusting the private CA: the whole store works over TLS.
