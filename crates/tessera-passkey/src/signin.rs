@@ -78,12 +78,12 @@ impl SignInService {
         match verdict {
             PasswordVerdict::Accepted(citizen_id) => {
                 self.throttle.record_success(&account_key).await?;
-                self.record(citizen_id.to_string().into(), Outcome::Success, now).await?;
+                self.record(citizen_id.to_string().into(), Outcome::Success, ip, now).await?;
                 Ok(SignInOutcome::SignedIn(SignedIn { citizen_id, amr: vec!["pwd".into()], acr: ACR_PASSWORD.into() }))
             }
             PasswordVerdict::Refused => {
                 let locked = self.throttle.record_failure(&account_key, ip, now).await?;
-                self.record(None, Outcome::Failure, now).await?;
+                self.record(None, Outcome::Failure, ip, now).await?;
                 if locked {
                     audit_lockout(&self.db, &account_key, ip, now).await?;
                 }
@@ -92,9 +92,11 @@ impl SignInService {
         }
     }
 
-    async fn record(&self, actor: Option<String>, outcome: Outcome, now: UnixTime) -> Result<(), StoreError> {
-        let mut event = AuditEvent { outcome, ..AuditEvent::new(AuditKind::SIGNIN_PASSWORD, now) };
-        event.actor = actor;
+    /// Audits one attempt. A failure names no citizen (who typed the name is not proven),
+    /// as a passkey failure names one only once the signature verified.
+    async fn record(&self, actor: Option<String>, outcome: Outcome, ip: &str, now: UnixTime) -> Result<(), StoreError> {
+        let event =
+            AuditEvent { outcome, actor, ip: Some(ip.to_owned()), ..AuditEvent::new(AuditKind::SIGNIN_PASSWORD, now) };
         self.db.run(move |conn| audit::append(conn, &event)).await
     }
 }

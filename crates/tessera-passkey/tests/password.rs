@@ -140,3 +140,29 @@ async fn the_stored_value_is_an_argon2id_hash_not_the_password() {
     assert!(stored.phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert!(!stored.phc.contains("correct horse battery"));
 }
+
+#[tokio::test]
+async fn password_sign_ins_are_audited_with_the_client_address() {
+    use tessera_passkey::{SignInOutcome, SignInService, SignInThrottle, ThrottlePolicy};
+    use tessera_session::{AnySessionStore, MemoryStore};
+    let (svc, db, citizen, _dir) = setup().await;
+    svc.set_password(citizen.id, "correct horse battery", NOW).await.unwrap();
+    let throttle = SignInThrottle::new(AnySessionStore::from(MemoryStore::new()), ThrottlePolicy::default());
+    let signin = SignInService::new(db.clone(), svc, throttle);
+
+    let ok = signin.password("chan.taiman", "correct horse battery", "203.0.113.7", NOW).await.unwrap();
+    assert!(matches!(ok, SignInOutcome::SignedIn(_)), "{ok:?}");
+    let refused = signin.password("chan.taiman", "wrong horse battery", "198.51.100.9", NOW).await.unwrap();
+    assert!(matches!(refused, SignInOutcome::Refused), "{refused:?}");
+
+    let events = events(&db, AuditKind::SIGNIN_PASSWORD).await;
+    let seen: Vec<_> = events.iter().rev().map(|e| (e.outcome, e.actor.clone(), e.ip.clone())).collect();
+    assert_eq!(
+        seen,
+        [
+            (tessera_domain::Outcome::Success, Some(citizen.id.to_string()), Some("203.0.113.7".to_owned())),
+            // A failure names no citizen: who typed the name is not proven.
+            (tessera_domain::Outcome::Failure, None, Some("198.51.100.9".to_owned())),
+        ]
+    );
+}
