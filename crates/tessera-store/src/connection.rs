@@ -18,12 +18,15 @@ pub enum DbConnection {
 }
 
 /// Settings applied to every new SQLite connection: wait up to 5 s for a lock instead of
-/// failing, write-ahead logging (readers never block the writer), enforced foreign keys, and
-/// `synchronous = NORMAL` (durable across application crashes; safe with WAL).
+/// failing, write-ahead logging (readers never block the writer), enforced foreign keys,
+/// `synchronous = NORMAL` (durable across application crashes; safe with WAL), and no
+/// automatic checkpoint inside a committing request: `Db` checkpoints in the background
+/// (see [`crate::db::CHECKPOINT_EVERY`]).
 pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA wal_autocheckpoint = 0;";
 
 /// Makes connections of the variant the URL chose. (The derived `DbConnection::establish`
 /// tries every backend in turn, which would open a SQLite file named after a PostgreSQL URL.)

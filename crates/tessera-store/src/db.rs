@@ -16,6 +16,16 @@ use crate::url::{self, Target};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// How often a background thread copies an SQLite file's write-ahead log back into the
+/// database (a passive checkpoint: it never waits for readers or writers).
+///
+/// SQLite's automatic checkpoint ran inside whichever request's commit crossed 1 000 log
+/// pages, with an `fsync`: 5.6 % of a passkey sign-in's CPU (docs/performance.md). Once a
+/// second, off the request path, the pages that many commits rewrote are copied once; and
+/// the log is synced at least once a second even when little is written, where the automatic
+/// checkpoint could wait indefinitely for its 1 000 pages.
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 /// A key for `pg_advisory_xact_lock`, so nodes starting together migrate one at a time.
 const MIGRATION_LOCK_KEY: i64 = 0x0074_6573_7365_7261; // "tessera" in ASCII
 
@@ -68,6 +78,38 @@ pub struct Db {
     backend: Backend,
     /// The URL with its password redacted, for error messages.
     url: Arc<str>,
+    /// For an SQLite file: stops the checkpoint thread when the last clone is dropped.
+    _checkpoints: Option<Arc<Checkpointer>>,
+}
+
+/// The background checkpoint thread of an SQLite file (see [`CHECKPOINT_EVERY`]): it runs
+/// until this is dropped, which closes the channel it waits on.
+struct Checkpointer {
+    _stop: std::sync::mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn start(pool: Pool<Manager>) -> Option<Self> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                let done = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                    diesel::connection::SimpleConnection::batch_execute(&mut *conn, "PRAGMA wal_checkpoint(PASSIVE);")
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
+                }
+            }
+        });
+        match spawned {
+            Ok(_) => Some(Self { _stop: stop }),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the SQLite checkpoint thread");
+                None
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Db {
@@ -123,7 +165,14 @@ impl Db {
             .error_handler(Box::new(LogErrors))
             .build(manager)
             .map_err(|e| unavailable(e.to_string()))?;
-        Ok(Db { pool, backend, url: redacted })
+        let checkpoints = if backend == Backend::Sqlite && !memory {
+            let checkpointer = Checkpointer::start(pool.clone())
+                .ok_or_else(|| unavailable("cannot start the SQLite checkpoint thread".into()))?;
+            Some(Arc::new(checkpointer))
+        } else {
+            None
+        };
+        Ok(Db { pool, backend, url: redacted, _checkpoints: checkpoints })
     }
 
     /// Which backend this handle talks to.

@@ -134,6 +134,12 @@ struct Mode {
 }
 
 #[derive(QueryableByName)]
+struct AutoCheckpoint {
+    #[diesel(sql_type = BigInt)]
+    wal_autocheckpoint: i64,
+}
+
+#[derive(QueryableByName)]
 struct Flag {
     #[diesel(sql_type = BigInt)]
     value: i64,
@@ -275,4 +281,46 @@ fn migration_folders_list_the_same_migrations() {
     let (sqlite, postgres) = (list("sqlite"), list("postgres"));
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same migrations");
+}
+
+/// The write-ahead log is copied into the database file by `Db`'s background checkpoint,
+/// not by a committing request: no automatic checkpoint, and the file catches up within
+/// seconds of a write.
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background() {
+    let (db, dir) = sqlite_db(true).await;
+    let file = dir.path().join("nested/dir/tessera.db");
+    let autocheckpoint = db
+        .run(|conn| Ok(diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<AutoCheckpoint>(conn)?))
+        .await
+        .unwrap();
+    assert_eq!(autocheckpoint.wal_autocheckpoint, 0, "no checkpoint inside a commit");
+
+    // Let the migrations' pages reach the file, then write about 60 new pages.
+    std::thread::sleep(Duration::from_millis(2500));
+    let before = std::fs::metadata(&file).unwrap().len();
+    db.run(|conn| {
+        diesel::sql_query("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(conn)?;
+        for i in 0..60 {
+            diesel::sql_query("INSERT INTO filler (id, body) VALUES (?, ?)")
+                .bind::<BigInt, _>(i)
+                .bind::<Text, _>("x".repeat(4000))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let written = std::fs::metadata(&file).unwrap().len();
+    assert!(written < before + 60 * 4000, "the commit itself copied pages: {before} -> {written}");
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = std::fs::metadata(&file).unwrap().len();
+        if now >= before + 60 * 4000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint within 5 s: {before} -> {now} bytes");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
