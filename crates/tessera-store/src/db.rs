@@ -89,9 +89,9 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(pool: Pool<Manager>) -> Option<Self> {
+    fn start(pool: Pool<Manager>) -> std::io::Result<Self> {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+        std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
                 let done = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                     diesel::connection::SimpleConnection::batch_execute(&mut *conn, "PRAGMA wal_checkpoint(PASSIVE);")
@@ -101,14 +101,8 @@ impl Checkpointer {
                     tracing::warn!(error = %e, "SQLite checkpoint failed; the next one retries");
                 }
             }
-        });
-        match spawned {
-            Ok(_) => Some(Self { _stop: stop }),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the SQLite checkpoint thread");
-                None
-            }
-        }
+        })?;
+        Ok(Self { _stop: stop })
     }
 }
 
@@ -167,7 +161,7 @@ impl Db {
             .map_err(|e| unavailable(e.to_string()))?;
         let checkpoints = if backend == Backend::Sqlite && !memory {
             let checkpointer = Checkpointer::start(pool.clone())
-                .ok_or_else(|| unavailable("cannot start the SQLite checkpoint thread".into()))?;
+                .map_err(|e| unavailable(format!("cannot start the SQLite checkpoint thread: {e}")))?;
             Some(Arc::new(checkpointer))
         } else {
             None

@@ -63,7 +63,7 @@ impl RelyingParty {
 /// What a verified assertion says, to store with the passkey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Verified {
-    /// The new stored counter: the authenticator's if it went up, else the stored one.
+    /// The authenticator's signature counter (above the stored one, unless both are zero).
     pub(super) counter: u32,
     pub(super) backup_eligible: bool,
     pub(super) backup_state: bool,
@@ -213,7 +213,7 @@ fn check(
     if (counter > 0 || cred.counter > 0) && counter <= cred.counter {
         return Err(Refusal::CounterRegression);
     }
-    Ok(Verified { counter: counter.max(cred.counter), backup_eligible, backup_state })
+    Ok(Verified { counter, backup_eligible, backup_state })
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! in the options it sends (`allowCredentials` = that citizen's passkeys, no `mediation`) and
 //! in recording which citizen it is for. Either way the response's credential is looked up
 //! among the passkeys of one citizen only (the one the ceremony or the `userHandle` names)
-//! and verified against that single credential.
+//! and verified against that single credential: by [`super::assertion`] with ring for an
+//! ES256 key, by webauthn-rs for any other.
 //!
 //! ## No user enumeration in username-first options
 //! A username with no account (or an account without passkeys) gets `allowCredentials` made

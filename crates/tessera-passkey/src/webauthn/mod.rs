@@ -11,7 +11,8 @@
 //!   [`finish_authentication`](PasskeyService::finish_authentication)): discoverable (the
 //!   usernameless button and browser autofill) or username-first, user verification required;
 //!   only the credentials of the citizen that the `userHandle` (or the typed username) names are
-//!   considered; the counter and backup flags are saved after each success; a counter regression
+//!   considered (ES256 assertions are verified in [`assertion`] with ring, others by
+//!   webauthn-rs); the counter and backup flags are saved after each success; a counter regression
 //!   is refused and audited; failures count towards the same [`SignInThrottle`] as passwords;
 //! - **management** ([`list`](PasskeyService::list), [`rename`](PasskeyService::rename),
 //!   [`remove`](PasskeyService::remove)), refusing to remove an account's last credential.
